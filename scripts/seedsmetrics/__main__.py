@@ -1,0 +1,5 @@
+import sys
+
+from seedsmetrics.cli import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""`seedsmetrics` command line: one entry point, one module per subcommand.
+
+Each module in COMMAND_MODULES defines `register(subparsers)`, which adds its subcommand and sets
+`func` (taking the parsed args, returning an exit code). Errors the user can act on are printed as
+one line; see errors.py for the exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError
+
+COMMAND_MODULES = (
+    "seedsmetrics.warehouse_cli",
+    "seedsmetrics.source_generator",
+    "seedsmetrics.loader",
+    "seedsmetrics.dbt_runner",
+    "seedsmetrics.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seedsmetrics", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:
+        print(f"seedsmetrics: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("seedsmetrics: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - last resort: still one line, still non-zero
+        import psycopg
+
+        if isinstance(error, psycopg.OperationalError):
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            print(f"seedsmetrics: error: cannot connect: {first_line}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        raise
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
