@@ -20,6 +20,7 @@ from seedsmetrics.errors import UserError
 
 PROFILE_NAME = "seeds_metrics"
 EMBEDDED_TARGETS = ("dev", "ci")
+EMBEDDED_MARKER = "SEEDS_EMBEDDED_WAREHOUSE"
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,12 @@ def prepare_environment(target: str | None = None) -> str:
     available = _outputs()
     if name not in available:
         raise UserError(f"unknown target {name!r} (the dbt profile defines: {', '.join(sorted(available))})")
-    if not os.environ.get("WAREHOUSE_HOST") and name in EMBEDDED_TARGETS:
+    # WAREHOUSE_* we exported ourselves for the embedded server do not count as "given"
+    given = os.environ.get("WAREHOUSE_HOST") and os.environ.get(EMBEDDED_MARKER) != "1"
+    if not given and name in EMBEDDED_TARGETS:
         server = warehouse.start()
         os.environ.update(server.env())
+        os.environ[EMBEDDED_MARKER] = "1"
         warehouse.ensure_database(server.url("postgres"), str(_render(available[name]["dbname"])))
     return name
 

@@ -1,0 +1,11 @@
+{#- The day a run reports on (METRICS.md 4): var as_of_date (YYYY-MM-DD) or, when unset, today
+    in the business time zone. Returns a SQL date literal, so every model of a run agrees. -#}
+{% macro as_of_date() -%}
+    {%- set configured = var('as_of_date', none) -%}
+    {%- if configured -%}
+        {%- set day = modules.datetime.date.fromisoformat(configured | string) -%}
+    {%- else -%}
+        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('business_timezone'))).date() -%}
+    {%- endif -%}
+    date '{{ day.isoformat() }}'
+{%- endmacro %}
