@@ -8,7 +8,7 @@ SEEDS := $(BIN)/seedsmetrics
 export DO_NOT_TRACK := 1
 export PGTZ := UTC
 
-.PHONY: demo test lint pytest ci-build docs warehouse-start warehouse-stop bench-load bench-build clean
+.PHONY: demo test lint pytest ci-build ci-slim bouncer docs warehouse-start warehouse-stop bench-load bench-build clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,20 @@ pytest: $(STAMP)
 
 ci-build: $(STAMP)
 	$(SEEDS) demo --target ci --scale 0.02 --source-database savings_ci --skip-docs
+
+## ci-slim: build only state:modified+ (and tests), deferring unchanged parents to the production
+## manifest kept by `seedsmetrics run` (SLIM_STATE; see scripts/seedsmetrics/slim_ci.py)
+SLIM_STATE ?= .warehouse/state/prod
+ci-slim: $(STAMP)
+	$(BIN)/python -m seedsmetrics.slim_ci --state $(SLIM_STATE)
+
+## bouncer: dbt-bouncer's project rules (dbt-bouncer.yml) on the ci target's manifest and catalog;
+## run it after ci-build (the catalog checks read the built ci database)
+bouncer: $(STAMP)
+	$(SEEDS) dbt docs generate --target ci --target-path target/bouncer --log-path logs/bouncer --quiet
+	@$(BIN)/python -c "import json, sys; nodes = json.load(open('target/bouncer/catalog.json'))['nodes']; \
+	  sys.exit(0 if any(k.startswith('model.') for k in nodes) else 'bouncer: the ci database has no models (run make ci-build first)')"
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml --show-all-failures
 
 docs: $(STAMP)
 	$(SEEDS) dbt docs generate --static

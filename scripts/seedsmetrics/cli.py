@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "seedsmetrics.loader",
     "seedsmetrics.dbt_runner",
     "seedsmetrics.demo",
+    "seedsmetrics.pipeline",
 )
 
 

@@ -1,0 +1,399 @@
+{#- METRICS.md 2 (and FIMR, section 3) on every day: one row per metric-eligible loan per day from
+    disbursement_date to least(as_of_date, closed_date). Every loan-state formula is written once,
+    here (see _int_loan_days.yml for each column's rule).
+
+    Shape: state only changes on a loan's disbursement day, a day with a counted repayment, or the
+    day after an installment's due date. So the model builds state spans between those change
+    days (cumulative paid and overdue amounts by window sums, the oldest unpaid installment of each
+    paid level by a range join on cumulative due: each level falls in exactly one installment's
+    [previous cumulative, cumulative) range), then expands the spans to days with generate_series
+    (DPD grows by one per day inside a span). A full day grid was kept rather than storing the
+    spans (valid_from/valid_to): the daily marts need per-day values and the grid is fast enough
+    (figures in the model description).
+
+    Incremental: strategy daily_window (macros/get_incremental_daily_window_sql.sql) deletes every
+    row from daily_window_start(this) on and inserts the rows computed here for those days;
+    cumulative state always comes from full history, only the output is windowed. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='daily_window',
+        unique_key=['loan_id', 'metric_date'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['loan_id', 'metric_date'], 'unique': true},
+            {'columns': ['metric_date']},
+        ],
+    )
+}}
+
+with loans as (
+    select * from {{ ref('int_loans_cleaned') }}
+),
+
+repayments as (
+    select * from {{ ref('int_repayments_classified') }}
+),
+
+installments as (
+    select * from {{ ref('int_loan_installments') }}
+),
+
+dpd_buckets as (
+    select * from {{ ref('dpd_buckets') }}
+),
+
+run_window as (
+    select
+        {%- if is_incremental() %}
+            {{ daily_window_start(this, compare_loan_terms=true) }} as window_start_date,
+        {%- else %}
+            date '1900-01-01' as window_start_date,
+        {%- endif %}
+        {{ daily_source_watermark() }} as source_loaded_at
+),
+
+eligible_loans as (
+    select
+        loan_id,
+        officer_id,
+        customer_id,
+        principal_amount,
+        total_due_amount,
+        disbursement_date,
+        loan_terms_hash
+    from loans
+    where
+        is_metric_eligible
+        and disbursement_date <= {{ as_of_date() }}
+),
+
+counted_repayments as (
+    select
+        loan_id,
+        paid_date,
+        sum(repayment_amount) as paid_amount
+    from repayments
+    where is_counted
+    group by loan_id, paid_date
+),
+
+-- the loans that can have a row on or after the window start: not paid off before it
+paid_before_window as (
+    select
+        counted_repayments.loan_id,
+        sum(counted_repayments.paid_amount) as paid_amount
+    from counted_repayments
+    cross join run_window
+    where counted_repayments.paid_date < run_window.window_start_date
+    group by counted_repayments.loan_id
+),
+
+window_loans as (
+    select eligible_loans.*
+    from eligible_loans
+    cross join run_window
+    left join paid_before_window
+        on eligible_loans.loan_id = paid_before_window.loan_id
+    where
+        eligible_loans.disbursement_date >= run_window.window_start_date
+        or coalesce(paid_before_window.paid_amount, 0) < eligible_loans.total_due_amount
+),
+
+window_installments as (
+    select installments.*
+    from installments
+    inner join window_loans
+        on installments.loan_id = window_loans.loan_id
+),
+
+window_repayments as (
+    select counted_repayments.*
+    from counted_repayments
+    inner join window_loans
+        on counted_repayments.loan_id = window_loans.loan_id
+),
+
+-- per loan: schedule fingerprint and FIMR, i.e. whether paid to date at the end of the first
+-- installment's grace period (var fimr_grace_days) falls short of its due amount
+first_installments as (
+    select
+        loan_id,
+        {{ loan_schedule_hash('window_installments') }} as schedule_hash,
+        min(due_date) filter (where installment_number = 1) as first_due_date,
+        min(due_amount) filter (where installment_number = 1) as first_due_amount
+    from window_installments
+    group by loan_id
+),
+
+first_installment_payments as (
+    select
+        first_installments.loan_id,
+        coalesce(sum(window_repayments.paid_amount), 0) as paid_by_grace_end_amount
+    from first_installments
+    left join window_repayments
+        on
+            first_installments.loan_id = window_repayments.loan_id
+            and window_repayments.paid_date <= first_installments.first_due_date + {{ var('fimr_grace_days') }}
+    group by first_installments.loan_id
+),
+
+loan_facts as (
+    select
+        window_loans.loan_id,
+        window_loans.officer_id,
+        window_loans.customer_id,
+        window_loans.principal_amount,
+        window_loans.total_due_amount,
+        window_loans.loan_terms_hash,
+        first_installments.schedule_hash,
+        first_installments.first_due_date,
+        first_installment_payments.paid_by_grace_end_amount
+        < first_installments.first_due_amount as is_first_installment_missed
+    from window_loans
+    left join first_installments
+        on window_loans.loan_id = first_installments.loan_id
+    left join first_installment_payments
+        on window_loans.loan_id = first_installment_payments.loan_id
+),
+
+-- the days a loan's state changes; money paid, or due, before disbursement counts from day one
+loan_events as (
+    select
+        loan_id,
+        disbursement_date as event_date,
+        0::numeric as paid_amount,
+        0::numeric as overdue_amount
+    from window_loans
+
+    union all
+
+    select
+        window_repayments.loan_id,
+        greatest(window_repayments.paid_date, window_loans.disbursement_date) as event_date,
+        window_repayments.paid_amount,
+        0::numeric as overdue_amount
+    from window_repayments
+    inner join window_loans
+        on window_repayments.loan_id = window_loans.loan_id
+
+    union all
+
+    -- an installment due on D is overdue from D + 1 on
+    select
+        window_installments.loan_id,
+        greatest(window_installments.due_date + 1, window_loans.disbursement_date) as event_date,
+        0::numeric as paid_amount,
+        window_installments.due_amount as overdue_amount
+    from window_installments
+    inner join window_loans
+        on window_installments.loan_id = window_loans.loan_id
+),
+
+state_changes as (
+    select
+        loan_id,
+        event_date,
+        sum(paid_amount) as event_paid_amount,
+        sum(sum(paid_amount)) over loan_timeline as paid_to_date_amount,
+        sum(sum(overdue_amount)) over loan_timeline as overdue_due_amount,
+        lead(event_date) over loan_timeline as next_event_date
+    from loan_events
+    group by loan_id, event_date
+    window loan_timeline as (partition by loan_id order by event_date rows between unbounded preceding and current row)
+),
+
+-- a span per change day while the loan was still active before it; the change day that brings
+-- paid_to_date to total_due is the closing day, a one-day span and the loan's last; an
+-- incremental run keeps only the spans reaching into its window
+spans as (
+    select
+        state_changes.loan_id,
+        state_changes.event_date as span_start_date,
+        case
+            when state_changes.paid_to_date_amount >= window_loans.total_due_amount
+                then state_changes.event_date
+            else least(coalesce(state_changes.next_event_date - 1, {{ as_of_date() }}), {{ as_of_date() }})
+        end as span_end_date,
+        state_changes.paid_to_date_amount,
+        state_changes.overdue_due_amount
+    from state_changes
+    inner join window_loans
+        on state_changes.loan_id = window_loans.loan_id
+    where
+        state_changes.paid_to_date_amount - state_changes.event_paid_amount < window_loans.total_due_amount
+        and state_changes.event_date <= {{ as_of_date() }}
+),
+
+window_spans as (
+    select spans.*
+    from spans
+    cross join run_window
+    where spans.span_end_date >= run_window.window_start_date
+),
+
+-- oldest-first allocation on cumulative totals: the first unpaid installment at paid level p is
+-- the first i with cumulative_due_i > p, i.e. number (count of installments whose running maximum
+-- of cumulative due is <= p) + 1. Counted by sorting the spans' paid levels among the installments'
+-- thresholds (a threshold equal to p sorts first: that installment is paid).
+installment_thresholds as (
+    select
+        loan_id,
+        installment_number,
+        due_date,
+        max(cumulative_due_amount) over (
+            partition by loan_id order by installment_number rows between unbounded preceding and current row
+        ) as paid_through_amount
+    from window_installments
+),
+
+paid_levels as (
+    select
+        loan_id,
+        paid_through_amount as level_amount,
+        0 as is_span,
+        null::date as span_start_date
+    from installment_thresholds
+
+    union all
+
+    select
+        loan_id,
+        paid_to_date_amount as level_amount,
+        1 as is_span,
+        span_start_date
+    from window_spans
+),
+
+span_first_unpaid as (
+    select
+        loan_id,
+        span_start_date,
+        is_span,
+        1 + count(*) filter (where is_span = 0) over (
+            partition by loan_id order by level_amount, is_span rows between unbounded preceding and current row
+        ) as first_unpaid_number
+    from paid_levels
+),
+
+span_states as (
+    select
+        window_spans.loan_id,
+        window_spans.span_start_date,
+        window_spans.span_end_date,
+        window_spans.paid_to_date_amount,
+        window_spans.overdue_due_amount,
+        installment_thresholds.due_date as oldest_unpaid_due_date,
+        loan_facts.officer_id,
+        loan_facts.customer_id,
+        loan_facts.principal_amount,
+        loan_facts.total_due_amount,
+        loan_facts.loan_terms_hash,
+        loan_facts.schedule_hash,
+        loan_facts.first_due_date,
+        loan_facts.is_first_installment_missed,
+        window_spans.paid_to_date_amount < loan_facts.total_due_amount as is_active
+    from window_spans
+    inner join span_first_unpaid
+        on
+            window_spans.loan_id = span_first_unpaid.loan_id
+            and window_spans.span_start_date = span_first_unpaid.span_start_date
+            and span_first_unpaid.is_span = 1
+    inner join loan_facts
+        on window_spans.loan_id = loan_facts.loan_id
+    left join installment_thresholds
+        on
+            span_first_unpaid.loan_id = installment_thresholds.loan_id
+            and span_first_unpaid.first_unpaid_number = installment_thresholds.installment_number
+),
+
+-- DPD bucket of every possible DPD value from the seed (inclusive ranges, an empty max_dpd is
+-- open-ended), as arrays indexed by DPD + 1; the rangeless seed row is the bucket of closed loans
+bucket_lookup as (
+    select
+        array_agg(dpd_buckets.bucket_name order by dpd_values.dpd_days) as bucket_names,
+        array_agg(dpd_buckets.sort_order order by dpd_values.dpd_days) as bucket_orders
+    from generate_series(
+        0,
+        greatest(
+            {{ as_of_date() }} - (select min(window_installments.due_date) from window_installments),
+            0
+        )
+    ) as dpd_values (dpd_days)
+    inner join dpd_buckets
+        on
+            dpd_values.dpd_days >= dpd_buckets.min_dpd
+            and dpd_values.dpd_days <= coalesce(dpd_buckets.max_dpd, dpd_values.dpd_days)
+),
+
+closed_bucket as (
+    select
+        bucket_name,
+        sort_order
+    from dpd_buckets
+    where min_dpd is null
+),
+
+loan_days as (
+    select
+        span_states.*,
+        span_states.span_start_date + day_offsets.day_offset as metric_date
+    from span_states
+    cross join run_window
+    cross join lateral generate_series(
+        greatest(run_window.window_start_date - span_states.span_start_date, 0),
+        span_states.span_end_date - span_states.span_start_date
+    ) as day_offsets (day_offset)
+),
+
+day_states as (
+    select
+        loan_days.*,
+        case
+            when loan_days.is_active and loan_days.oldest_unpaid_due_date < loan_days.metric_date
+                then loan_days.metric_date - loan_days.oldest_unpaid_due_date
+            else 0
+        end as dpd_days
+    from loan_days
+),
+
+final as (
+    select
+        day_states.loan_id,
+        day_states.metric_date,
+        day_states.officer_id,
+        day_states.customer_id,
+        day_states.principal_amount,
+        day_states.total_due_amount,
+        day_states.paid_to_date_amount,
+        greatest(day_states.total_due_amount - day_states.paid_to_date_amount, 0) as outstanding_balance_amount,
+        day_states.principal_amount
+        * greatest(1 - day_states.paid_to_date_amount / day_states.total_due_amount, 0)
+            as principal_outstanding_amount,
+        greatest(day_states.paid_to_date_amount - day_states.total_due_amount, 0) as overpaid_amount,
+        greatest(day_states.overdue_due_amount - day_states.paid_to_date_amount, 0) as arrears_amount,
+        day_states.dpd_days,
+        case
+            when day_states.is_active then bucket_lookup.bucket_names[day_states.dpd_days + 1]
+            else closed_bucket.bucket_name
+        end as dpd_bucket,
+        case
+            when day_states.is_active then bucket_lookup.bucket_orders[day_states.dpd_days + 1]
+            else closed_bucket.sort_order
+        end as dpd_bucket_order,
+        day_states.is_active,
+        coalesce(
+            day_states.first_due_date < day_states.metric_date and day_states.is_first_installment_missed,
+            false
+        ) as is_fimr,
+        day_states.loan_terms_hash,
+        day_states.schedule_hash,
+        run_window.source_loaded_at,
+        '{{ run_started_at }}'::timestamptz as computed_at
+    from day_states
+    cross join run_window
+    cross join bucket_lookup
+    cross join closed_bucket
+)
+
+select * from final

@@ -1,0 +1,79 @@
+{#- METRICS.md 3, branch metrics per day: the officers' rows summed per branch and day, ratios
+    recomputed from the sums (never an average of ratios), plus the number of officers with an
+    active loan. Incremental: strategy daily_window, like officer_metrics_daily. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='daily_window',
+        unique_key=['branch', 'metric_date'],
+        on_schema_change='fail',
+    )
+}}
+
+{#- the officer measures that add up (every one of officer_metrics_daily but the ratios) -#}
+{%- set par_levels = ['par1', 'par15', 'par30'] -%}
+{%- set count_measures = ['active_loans', 'active_borrowers'] -%}
+{%- set amount_measures = ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'] -%}
+{%- for level in par_levels -%}
+    {%- do count_measures.append(level ~ '_loans') -%}
+    {%- do amount_measures.append(level ~ '_amount') -%}
+{%- endfor -%}
+{%- for bucket in var('dpd_bucket_columns') -%}
+    {%- do count_measures.append(bucket.column_prefix ~ '_loans') -%}
+    {%- do amount_measures.append(bucket.column_prefix ~ '_amount') -%}
+{%- endfor -%}
+{%- do count_measures.extend(['disbursed_count', 'fimr_loans']) -%}
+{%- do amount_measures.extend(['disbursed_amount', 'due_amount', 'collected_amount']) %}
+
+{# the window rule reads int_loan_days (rows rewritten since this model's last run) #}
+-- depends_on: {{ ref('int_loan_days') }}
+
+with officer_metrics as (
+    select * from {{ ref('officer_metrics_daily') }}
+),
+
+run_window as (
+    select
+        {%- if is_incremental() %}
+            {{ daily_window_start(this) }} as window_start_date,
+        {%- else %}
+            date '1900-01-01' as window_start_date,
+        {%- endif %}
+        {{ daily_source_watermark() }} as source_loaded_at
+),
+
+branch_sums as (
+    select
+        metric_date,
+        branch,
+        region,
+        {%- for measure in count_measures + amount_measures %}
+            sum({{ measure }}) as {{ measure }},
+        {%- endfor %}
+        count(*) filter (where active_loans > 0) as officers_with_active_loans
+    from officer_metrics
+    where metric_date >= (select run_window.window_start_date from run_window)
+    group by metric_date, branch, region
+),
+
+final as (
+    select
+        metric_date::date as metric_date,
+        branch::text as branch,
+        region::text as region,
+        officers_with_active_loans::integer as officers_with_active_loans,
+        {%- for measure in count_measures %}
+            {{ measure }}::integer as {{ measure }},
+        {%- endfor %}
+        {%- for measure in amount_measures %}
+            {{ measure }}::numeric(38, 10) as {{ measure }},
+        {%- endfor %}
+        {%- for level in par_levels %}
+            ({{ level }}_amount / nullif(gross_loan_portfolio, 0))::numeric(38, 10) as {{ level }}_ratio,
+        {%- endfor %}
+        (select run_window.source_loaded_at from run_window) as source_loaded_at,
+        '{{ run_started_at }}'::timestamptz as computed_at
+    from branch_sums
+)
+
+select * from final

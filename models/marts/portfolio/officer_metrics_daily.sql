@@ -1,0 +1,210 @@
+{#- METRICS.md 3, officer metrics per day: one row per officer per day from the officer's first
+    disbursement to the as-of date (days without any loan included), loans attributed to their
+    current officer. Incremental (strategy daily_window, contract in macros/daily_window_start.yml):
+    every day from daily_window_start(this) on is deleted and recomputed, so rows that vanished
+    from the window disappear; the days before it are kept. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='daily_window',
+        unique_key=['officer_id', 'metric_date'],
+        on_schema_change='fail',
+    )
+}}
+
+{#- PAR levels (METRICS.md 3): the principal of active loans with DPD above the threshold -#}
+{%- set par_levels = [('par1', 0), ('par15', 15), ('par30', 30)] -%}
+
+with loan_days as (
+    select * from {{ ref('int_loan_days') }}
+),
+
+loans as (
+    select * from {{ ref('int_loans_cleaned') }}
+),
+
+installments as (
+    select * from {{ ref('int_loan_installments') }}
+),
+
+repayments as (
+    select * from {{ ref('fct_repayments') }}
+),
+
+officers as (
+    select * from {{ ref('dim_officers') }}
+),
+
+run_window as (
+    select
+        {%- if is_incremental() %}
+            {{ daily_window_start(this) }} as window_start_date,
+        {%- else %}
+            date '1900-01-01' as window_start_date,
+        {%- endif %}
+        {{ daily_source_watermark() }} as source_loaded_at
+),
+
+officer_days as (
+    select
+        officers.officer_id,
+        officers.branch,
+        officers.region,
+        days.metric_date::date as metric_date
+    from officers
+    cross join run_window
+    cross join
+        lateral generate_series(
+            greatest(officers.first_disbursement_date, run_window.window_start_date),
+            {{ as_of_date() }},
+            interval '1 day'
+        ) as days (metric_date)
+    where officers.first_disbursement_date is not null
+),
+
+portfolio_state as (
+    select
+        officer_id,
+        metric_date,
+        count(*) filter (where is_active) as active_loans,
+        count(distinct customer_id) filter (where is_active) as active_borrowers,
+        sum(principal_outstanding_amount) filter (where is_active) as gross_loan_portfolio,
+        sum(outstanding_balance_amount) filter (where is_active) as total_outstanding_amount,
+        sum(arrears_amount) filter (where is_active) as arrears_amount,
+        {%- for level, threshold in par_levels %}
+            count(*) filter (where is_active and dpd_days > {{ threshold }}) as {{ level }}_loans,
+            sum(principal_outstanding_amount) filter (
+                where is_active and dpd_days > {{ threshold }}
+            ) as {{ level }}_amount,
+        {%- endfor %}
+        {%- for bucket in var('dpd_bucket_columns') %}
+            count(*) filter (
+                where is_active and dpd_bucket = '{{ bucket.bucket }}'
+            ) as {{ bucket.column_prefix }}_loans,
+            sum(principal_outstanding_amount) filter (
+                where is_active and dpd_bucket = '{{ bucket.bucket }}'
+            ) as {{ bucket.column_prefix }}_amount,
+        {%- endfor %}
+        count(*) filter (where is_active and is_fimr) as fimr_loans
+    from loan_days
+    where metric_date >= (select run_window.window_start_date from run_window)
+    group by officer_id, metric_date
+),
+
+disbursements as (
+    select
+        officer_id,
+        disbursement_date as metric_date,
+        count(*) as disbursed_count,
+        sum(principal_amount) as disbursed_amount
+    from loans
+    where
+        is_metric_eligible
+        and disbursement_date >= (select run_window.window_start_date from run_window)
+    group by officer_id, disbursement_date
+),
+
+dues as (
+    select
+        loans.officer_id,
+        installments.due_date as metric_date,
+        sum(installments.due_amount) as due_amount
+    from installments
+    inner join loans
+        on installments.loan_id = loans.loan_id
+    where installments.due_date >= (select run_window.window_start_date from run_window)
+    group by loans.officer_id, installments.due_date
+),
+
+collections as (
+    select
+        officer_id,
+        paid_date as metric_date,
+        sum(repayment_amount) as collected_amount
+    from repayments
+    where
+        is_counted
+        and paid_date >= (select run_window.window_start_date from run_window)
+    group by officer_id, paid_date
+),
+
+measures as (
+    select
+        officer_days.metric_date,
+        officer_days.officer_id,
+        officer_days.branch,
+        officer_days.region,
+        coalesce(portfolio_state.active_loans, 0) as active_loans,
+        coalesce(portfolio_state.active_borrowers, 0) as active_borrowers,
+        coalesce(portfolio_state.gross_loan_portfolio, 0) as gross_loan_portfolio,
+        coalesce(portfolio_state.total_outstanding_amount, 0) as total_outstanding_amount,
+        coalesce(portfolio_state.arrears_amount, 0) as arrears_amount,
+        {%- for level, threshold in par_levels %}
+            coalesce(portfolio_state.{{ level }}_loans, 0) as {{ level }}_loans,
+            coalesce(portfolio_state.{{ level }}_amount, 0) as {{ level }}_amount,
+        {%- endfor %}
+        {%- for bucket in var('dpd_bucket_columns') %}
+            coalesce(portfolio_state.{{ bucket.column_prefix }}_loans, 0) as {{ bucket.column_prefix }}_loans,
+            coalesce(portfolio_state.{{ bucket.column_prefix }}_amount, 0) as {{ bucket.column_prefix }}_amount,
+        {%- endfor %}
+        coalesce(disbursements.disbursed_count, 0) as disbursed_count,
+        coalesce(disbursements.disbursed_amount, 0) as disbursed_amount,
+        coalesce(dues.due_amount, 0) as due_amount,
+        coalesce(collections.collected_amount, 0) as collected_amount,
+        coalesce(portfolio_state.fimr_loans, 0) as fimr_loans,
+        run_window.source_loaded_at
+    from officer_days
+    cross join run_window
+    left join portfolio_state
+        on
+            officer_days.officer_id = portfolio_state.officer_id
+            and officer_days.metric_date = portfolio_state.metric_date
+    left join disbursements
+        on
+            officer_days.officer_id = disbursements.officer_id
+            and officer_days.metric_date = disbursements.metric_date
+    left join dues
+        on
+            officer_days.officer_id = dues.officer_id
+            and officer_days.metric_date = dues.metric_date
+    left join collections
+        on
+            officer_days.officer_id = collections.officer_id
+            and officer_days.metric_date = collections.metric_date
+),
+
+final as (
+    select
+        metric_date::date as metric_date,
+        officer_id::integer as officer_id,
+        branch::text as branch,
+        region::text as region,
+        active_loans::integer as active_loans,
+        active_borrowers::integer as active_borrowers,
+        gross_loan_portfolio::numeric(38, 10) as gross_loan_portfolio,
+        total_outstanding_amount::numeric(38, 10) as total_outstanding_amount,
+        arrears_amount::numeric(38, 10) as arrears_amount,
+        {%- for level, threshold in par_levels %}
+            {{ level }}_amount::numeric(38, 10) as {{ level }}_amount,
+        {%- endfor %}
+        {%- for level, threshold in par_levels %}
+            ({{ level }}_amount / nullif(gross_loan_portfolio, 0))::numeric(38, 10) as {{ level }}_ratio,
+        {%- endfor %}
+        {%- for level, threshold in par_levels %}
+            {{ level }}_loans::integer as {{ level }}_loans,
+        {%- endfor %}
+        {%- for bucket in var('dpd_bucket_columns') %}
+            {{ bucket.column_prefix }}_loans::integer as {{ bucket.column_prefix }}_loans,
+            {{ bucket.column_prefix }}_amount::numeric(38, 10) as {{ bucket.column_prefix }}_amount,
+        {%- endfor %}
+        disbursed_count::integer as disbursed_count,
+        disbursed_amount::numeric(38, 10) as disbursed_amount,
+        due_amount::numeric(38, 10) as due_amount,
+        collected_amount::numeric(38, 10) as collected_amount,
+        fimr_loans::integer as fimr_loans,
+        source_loaded_at::timestamptz as source_loaded_at,
+        '{{ run_started_at }}'::timestamptz as computed_at
+    from measures
+)
+
+select * from final

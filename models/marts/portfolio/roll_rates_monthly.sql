@@ -1,0 +1,165 @@
+{#- METRICS.md 3, roll rates, period to period (never two buckets of the same day): for each
+    calendar month M, the loans active at the period start (end of the last day of the month
+    before M) are placed in their bucket then and in their bucket at the period end (end of M's
+    last day, or of the as-of date for the running month; `closed` when the loan closed in
+    between). roll_rate_ratio(a -> b) = principal outstanding at the start of the loans that went
+    from a to b / principal outstanding at the start of all loans in a. Loans disbursed during M
+    are not in M's matrix. Every (from, to) pair of the seed's buckets has a row for every month.
+    Incremental (strategy daily_window on metric_date = period_end_date): a month whose period
+    ends on or after daily_window_start(this) is deleted and recomputed; a month that ended
+    before it depends only on two earlier days, which the window says are unchanged. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='daily_window',
+        unique_key=['month_start_date', 'from_bucket', 'to_bucket'],
+        on_schema_change='fail',
+    )
+}}
+
+with loan_days as (
+    select * from {{ ref('int_loan_days') }}
+),
+
+loans as (
+    select * from {{ ref('int_loans_cleaned') }}
+),
+
+dpd_buckets as (
+    select * from {{ ref('dpd_buckets') }}
+),
+
+run_window as (
+    select
+        {%- if is_incremental() %}
+            {{ daily_window_start(this) }} as window_start_date,
+        {%- else %}
+            date '1900-01-01' as window_start_date,
+        {%- endif %}
+        {{ daily_source_watermark() }} as source_loaded_at
+),
+
+first_day as (
+    select min(disbursement_date) as first_disbursement_date
+    from loans
+    where is_metric_eligible
+),
+
+month_periods as (
+    select
+        month_starts.month_start::date as month_start_date,
+        (month_starts.month_start - interval '1 day')::date as period_start_date,
+        least(
+            (month_starts.month_start + interval '1 month' - interval '1 day')::date,
+            {{ as_of_date() }}
+        ) as period_end_date,
+        (month_starts.month_start + interval '1 month' - interval '1 day')::date as month_end_date
+    from first_day
+    cross join lateral generate_series(
+        date_trunc('month', first_day.first_disbursement_date) + interval '1 month',
+        date_trunc('month', {{ as_of_date() }}),
+        interval '1 month'
+    ) as month_starts (month_start)
+),
+
+months as (
+    select *
+    from month_periods
+    where period_end_date >= (select run_window.window_start_date from run_window)
+),
+
+start_states as (
+    select
+        months.month_start_date,
+        loan_days.loan_id,
+        loan_days.dpd_bucket as from_bucket,
+        loan_days.principal_outstanding_amount
+    from months
+    inner join loan_days
+        on months.period_start_date = loan_days.metric_date
+    where loan_days.is_active
+),
+
+end_states as (
+    select
+        months.month_start_date,
+        loan_days.loan_id,
+        loan_days.dpd_bucket as to_bucket
+    from months
+    inner join loan_days
+        on months.period_end_date = loan_days.metric_date
+),
+
+moves as (
+    select
+        start_states.month_start_date,
+        start_states.from_bucket,
+        -- no row at the period end: the loan closed before it
+        coalesce(end_states.to_bucket, 'closed') as to_bucket,
+        count(*) as rolled_loans,
+        sum(start_states.principal_outstanding_amount) as rolled_principal_amount
+    from start_states
+    left join end_states
+        on
+            start_states.month_start_date = end_states.month_start_date
+            and start_states.loan_id = end_states.loan_id
+    group by
+        start_states.month_start_date,
+        start_states.from_bucket,
+        coalesce(end_states.to_bucket, 'closed')
+),
+
+matrix as (
+    select
+        months.month_start_date,
+        months.period_start_date,
+        months.period_end_date,
+        months.period_end_date = months.month_end_date as is_complete_month,
+        from_buckets.bucket_name as from_bucket,
+        from_buckets.sort_order as from_bucket_order,
+        to_buckets.bucket_name as to_bucket,
+        to_buckets.sort_order as to_bucket_order
+    from months
+    cross join dpd_buckets as from_buckets
+    cross join dpd_buckets as to_buckets
+    where from_buckets.bucket_name <> 'closed'
+),
+
+rolled as (
+    select
+        matrix.*,
+        coalesce(moves.rolled_loans, 0) as rolled_loans,
+        coalesce(moves.rolled_principal_amount, 0) as rolled_principal_amount,
+        sum(coalesce(moves.rolled_loans, 0)) over from_bucket_at_start as from_bucket_loans,
+        sum(coalesce(moves.rolled_principal_amount, 0)) over from_bucket_at_start as from_bucket_principal_amount
+    from matrix
+    left join moves
+        on
+            matrix.month_start_date = moves.month_start_date
+            and matrix.from_bucket = moves.from_bucket
+            and matrix.to_bucket = moves.to_bucket
+    window from_bucket_at_start as (partition by matrix.month_start_date, matrix.from_bucket)
+),
+
+final as (
+    select
+        month_start_date::date as month_start_date,
+        period_start_date::date as period_start_date,
+        period_end_date::date as period_end_date,
+        is_complete_month::boolean as is_complete_month,
+        from_bucket::text as from_bucket,
+        from_bucket_order::integer as from_bucket_order,
+        to_bucket::text as to_bucket,
+        to_bucket_order::integer as to_bucket_order,
+        rolled_loans::integer as rolled_loans,
+        rolled_principal_amount::numeric(38, 10) as rolled_principal_amount,
+        from_bucket_loans::integer as from_bucket_loans,
+        from_bucket_principal_amount::numeric(38, 10) as from_bucket_principal_amount,
+        (rolled_principal_amount / nullif(from_bucket_principal_amount, 0))::numeric(38, 10) as roll_rate_ratio,
+        period_end_date::date as metric_date,
+        (select run_window.source_loaded_at from run_window) as source_loaded_at,
+        '{{ run_started_at }}'::timestamptz as computed_at
+    from rolled
+)
+
+select * from final

@@ -1,0 +1,500 @@
+"""`seedsmetrics run`: the production runner, end to end on real PostgreSQL (a synthetic source at
+scale 0.01 on the embedded server, a throw-away warehouse database), plus its pure helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from seedsmetrics import pipeline, warehouse
+from seedsmetrics.cli import main
+from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_LOCKED
+from seedsmetrics.loader import raw_layer
+from seedsmetrics.source_generator import generate
+
+from .conftest import PROJECT_ROOT, DatabaseFactory
+
+AS_OF = "2025-11-20"
+SECRET = "ops-pipeline-s3cret"  # given as passwords; the servers here trust loopback, so it is never needed
+PHASE_ORDER = ["lock", "load", "freshness", "build", "docs"]
+
+
+# ---------------------------------------------------------------------------------------------
+# pure helpers
+
+
+def result(unique_id: str, status: str, message: str = "") -> dict[str, Any]:
+    return {"unique_id": unique_id, "status": status, "message": message}
+
+
+def test_summarize_counts_statuses_per_resource_type() -> None:
+    counts = pipeline.summarize_run_results([
+        result("model.p.a", "success"), result("model.p.b", "skipped"), result("model.p.c", "success"),
+        result("test.p.t1", "pass"), result("test.p.t2", "warn"), result("test.p.t3", "fail"),
+        result("seed.p.s", "success")])
+    assert counts == {"model": {"skipped": 1, "success": 2}, "seed": {"success": 1},
+                      "test": {"fail": 1, "pass": 1, "warn": 1}}
+
+
+def test_retry_results_replace_the_first_attempt() -> None:
+    first = [result("model.p.a", "success"), result("model.p.b", "error"), result("model.p.c", "skipped")]
+    retried = [result("model.p.b", "success"), result("model.p.c", "success")]
+    merged = {r["unique_id"]: r["status"] for r in pipeline.merge_retry(first, retried)}
+    assert merged == {"model.p.a": "success", "model.p.b": "success", "model.p.c": "success"}
+
+
+@pytest.mark.parametrize("message", [
+    "Database Error in model x\n  terminating connection due to administrator command",
+    "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+    "connection to server at \"10.0.0.5\", port 5432 failed: Connection refused",
+    "Database Error: deadlock detected",
+    "FATAL: the database system is shutting down",
+])
+def test_connection_errors_are_transient(message: str) -> None:
+    assert pipeline.is_transient([result("model.p.ok", "success"), result("model.p.x", "error", message)])
+
+
+@pytest.mark.parametrize("results", [
+    [result("model.p.x", "error", "Database Error in model x\n  division by zero")],
+    [result("model.p.x", "error", 'column "amount" does not exist')],
+    # a failed data test is the data speaking, never the network
+    [result("test.p.unique_x", "fail", "Got 3 results, configured to fail if != 0")],
+    [result("model.p.x", "skipped", "terminating connection")],
+])
+def test_sql_and_data_failures_are_not_transient(results: list[dict[str, Any]]) -> None:
+    assert not pipeline.is_transient(results)
+
+
+def test_without_run_results_the_output_decides() -> None:
+    assert pipeline.is_transient(None, "Encountered an error:\nDatabase Error\n  could not connect to server")
+    assert not pipeline.is_transient(None, "Compilation Error in model x: 'ref' is undefined")
+
+
+def test_log_lines_are_parseable_and_hold_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    log = pipeline.Log("kv", run_id="r1")
+    url = f"postgresql://loader:{SECRET}@db.internal:6432/savings"
+    line = log("phase", phase="load", status="ok", duration_s=1.234, source=pipeline.describe_url(url),
+               counts={"pass": 6}, reason="two words")
+    assert " event=phase " in line and " phase=load " in line and " duration_s=1.23 " in line
+    assert " source=db.internal:6432/savings " in line and 'reason="two words"' in line
+    assert SECRET not in line and "loader" not in line
+    record = json.loads(pipeline.Log("json")("summary", status="success", exit_code=0))
+    assert record["event"] == "summary" and record["exit_code"] == 0
+    assert capsys.readouterr().err.count("\n") == 2, "one line per event, on stderr"
+
+
+def test_lock_key_is_stable() -> None:
+    # the key must not depend on the process (Python's hash() is salted per process)
+    assert pipeline.lock_key("analytics") == pipeline.lock_key("analytics") == 1791157896
+    assert pipeline.lock_key("analytics") != pipeline.lock_key("ci")
+    assert 0 <= pipeline.lock_key("x") < 2**31
+
+
+def test_failure_line_names_the_phase_and_what_failed() -> None:
+    summary = {"status": "failed", "exit_code": 1, "models": {"error": 1, "skipped": 4},
+               "tests": {"fail": 2}, "phases": {"lock": {"status": "ok"}, "build": {
+                   "status": "failed", "failed_nodes": ["test.p.unique_loans"]}}}
+    line = pipeline.failure_line(summary)
+    assert line.startswith("run failed in phase build: 1 model errors, 2 tests failed")
+    assert "test.p.unique_loans" in line and "last good data stays published" in line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--as-of", "2025-13-01"], "invalid --as-of"),
+    (["run", "--vars", "[1, 2]"], "--vars must be a YAML mapping"),
+    (["run", "--vars", "{a: [}"], "--vars is not valid YAML"),
+    (["run", "--target", "nosuchtarget"], "unknown target"),
+])
+def test_bad_input_exits_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("SEEDS_TARGET", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "PGTZ", "DO_NOT_TRACK"):
+        monkeypatch.delenv(key, raising=False)  # restored after the test: the CLI exports them
+    assert main(argv) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("seedsmetrics: error: ") and message in err[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """The test process's environment without any warehouse/source/dbt setting of its own."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("WAREHOUSE_", "SEEDS_", "DBT_", "SOURCE_DATABASE_URL", "PGOPTIONS"))}
+    env.update(DO_NOT_TRACK="1", PGTZ="UTC", SEEDS_HOME=str(warehouse.home()))
+    env.update(overrides)
+    return env
+
+
+def json_events(stderr: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+@dataclass
+class Warehouse:
+    """One warehouse database + a source, and how to run the pipeline against them."""
+
+    env: dict[str, str]
+    conninfo: str
+    schema: str
+    tmp: Path
+
+    @property
+    def target_path(self) -> Path:
+        return self.tmp / "target"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.tmp / "state"
+
+    def argv(self, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "seedsmetrics", "run", "--target", "dev", "--as-of", AS_OF,
+                "--log-format", "json", "--target-path", str(self.target_path), "--log-path", str(self.tmp / "logs"),
+                "--state-dir", str(self.state_dir), *extra]
+
+    def run(self, *extra: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def start(self, *extra: str, **env: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
+        out, err = self.tmp / f"out-{time.monotonic_ns()}", self.tmp / f"err-{time.monotonic_ns()}"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT, stdout=stdout,
+                                       stderr=stderr)
+        return process, out, err
+
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.target_path / "pipeline_summary.json").read_text())
+
+    def query(self, statement: str | sql.Composable, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def marts(self) -> dict[str, tuple[int, int]]:
+        """(oid, rows) of every table in the marts schema: a rebuilt table gets a new oid."""
+        names = self.query("select c.relname, c.oid::bigint from pg_class c join pg_namespace n on "
+                           "n.oid = c.relnamespace where n.nspname = %s and c.relkind = 'r'", [f"{self.schema}_marts"])
+        return {name: (oid, self.query(sql.SQL("select count(*) from {}.{}").format(
+            sql.Identifier(f"{self.schema}_marts"), sql.Identifier(name)))[0][0]) for name, oid in names}
+
+
+def assert_success(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, f"run failed ({done.returncode}):\n{done.stderr[-4000:]}\n{done.stdout[-4000:]}"
+
+
+def manifest_descendants(manifest: dict[str, Any], unique_id: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [unique_id]
+    while stack:
+        for child in manifest["child_map"].get(stack.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def source_url(embedded: warehouse.Embedded) -> Iterator[tuple[str, dict[str, int]]]:
+    factory = DatabaseFactory(embedded.url("postgres"))
+    url = factory("ops_src")
+    counts = generate(url, scale=0.01, seed=7, as_of=AS_OF)
+    yield url, counts
+    factory.drop_all()
+
+
+@pytest.fixture(scope="module")
+def e2e(embedded: warehouse.Embedded, source_url: tuple[str, dict[str, int]],
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, subprocess.CompletedProcess[str]]]:
+    """A warehouse database with one green full run (load, freshness, build, docs) in it."""
+    factory = DatabaseFactory(embedded.url("postgres"))
+    conninfo = factory("ops")
+    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="e2e",
+                    SOURCE_DATABASE_URL=make_conninfo(source_url[0], password=SECRET))
+    wh = Warehouse(env, conninfo, "e2e", tmp_path_factory.mktemp("e2e"))
+    first = wh.run()
+    assert_success(first)
+    yield wh, first
+    factory.drop_all()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_run_end_to_end(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]],
+                        source_url: tuple[str, dict[str, int]]) -> None:
+    wh, done = e2e
+    summary = wh.summary()
+    manifest = json.loads((wh.state_dir / "manifest.json").read_text())
+    models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
+    assert summary["status"] == "success" and summary["exit_code"] == 0
+    assert summary["rows_loaded"] == sum(source_url[1].values()), "a first load copies every source row"
+    assert summary["models"] == {"success": len(models)}, "every model of the project is built"
+    assert summary["tests"].get("pass", 0) > len(models) and not summary["tests"].get("fail")
+    assert summary["as_of_date"] == AS_OF and summary["retried"] is False
+    assert list(summary["phases"]) == PHASE_ORDER
+    assert all(phase["status"] in ("ok", "warn") for phase in summary["phases"].values())
+    # production selector: data tests yes, dbt unit tests no (CI runs them)
+    build = json.loads((wh.target_path / "run_results_build.json").read_text())["results"]
+    assert manifest["unit_tests"], "the project has unit tests the production run must leave out"
+    assert not [r for r in build if r["unique_id"].startswith("unit_test.")]
+    # artifacts: docs site, freshness results, the state manifest kept for slim CI
+    assert (wh.target_path / "static_index.html").stat().st_size > 100_000
+    sources = json.loads((wh.target_path / "sources.json").read_text())["results"]
+    assert {r["status"] for r in sources} == {"pass"} and len(sources) == 6
+    assert summary["state_manifest"] == str(wh.state_dir / "manifest.json")
+    # one structured line per phase, with its duration, then the summary; no credential anywhere
+    events = json_events(done.stderr)
+    assert [e["phase"] for e in events if e["event"] == "phase"] == PHASE_ORDER
+    assert all(isinstance(e["duration_s"], float | int) for e in events if e["event"] == "phase")
+    assert events[-1]["event"] == "summary" and events[-1]["rows_loaded"] == summary["rows_loaded"]
+    assert SECRET not in done.stderr + done.stdout
+    # the marts are there and readable
+    marts = wh.marts()
+    assert marts and all(rows > 0 for _, rows in marts.values()), marts
+
+
+@pytest.mark.integration
+def test_load_problems_stop_the_run_before_dbt(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]]) -> None:
+    wh, _ = e2e
+    unreachable = wh.run("--source-url", f"postgresql://loader:{SECRET}@127.0.0.1:9/savings")
+    assert unreachable.returncode == EXIT_BAD_INPUT, unreachable.stderr
+    assert unreachable.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in phase load: ")
+    assert SECRET not in unreachable.stderr + unreachable.stdout
+    assert list(wh.summary()["phases"]) == ["lock", "load"], "nothing after a failed load"
+
+    # a standalone `seedsmetrics load` holds the loader's lock: the run says "locked", not "failed"
+    with psycopg.connect(wh.conninfo, autocommit=True) as conn:
+        assert raw_layer.try_lock(conn, "raw") is None
+        locked = wh.run()
+    assert locked.returncode == EXIT_LOCKED, locked.stderr
+    assert wh.summary()["phases"]["load"]["status"] == "locked"
+    assert "another load into schema raw" in locked.stderr.splitlines()[-1]
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in state  # exited, not yet reaped by its new parent
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_second_run_exits_75_and_a_killed_run_recovers(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]],
+                                                       tmp_path: Path) -> None:
+    wh, first = e2e
+    before = wh.marts()
+    summary_before = (wh.target_path / "pipeline_summary.json").read_text()
+    pause_file = tmp_path / "paused"
+    pause_file.touch()
+    runner, out, err = wh.start("--skip-docs", SEEDS_PIPELINE_PAUSE_AT="build",
+                                SEEDS_PIPELINE_PAUSE_FILE=str(pause_file))
+    try:
+        wait_for(lambda: '"event":"paused"' in err.read_text(), 120, "the first run to hold the lock")
+        started = time.monotonic()
+        second = wh.run()
+        assert second.returncode == EXIT_LOCKED, second.stderr
+        assert time.monotonic() - started < 15, "a locked run exits at once"
+        assert "another run holds the run lock" in second.stderr.splitlines()[-1]
+        assert (wh.target_path / "pipeline_summary.json").read_text() == summary_before, \
+            "a locked run touches no artifact of the running one"
+
+        pause_file.unlink()  # let the first run go on into dbt build, then kill it there
+        dbt_pid = wait_for(lambda: next((e["pid"] for e in json_events(err.read_text())
+                                         if e["event"] == "child_started" and e["phase"] == "build"), None),
+                           60, "dbt build to start")
+        wait_for(lambda: " OK created sql " in out.read_text(), 120, "dbt to have built a model")
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    # dbt dies with the runner, the lock is free, dbt's sessions end: nothing for a human to clean
+    wait_for(lambda: process_gone(dbt_pid), 15, "dbt to die with the runner")
+    key = pipeline.lock_key(wh.schema)
+    with psycopg.connect(wh.conninfo, autocommit=True) as conn:
+        wait_for(lambda: conn.execute("select pg_try_advisory_lock(%s::int4, %s::int4)",
+                                      [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0], 15, "the run lock to be freed")
+        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key])
+        wait_for(lambda: conn.execute("select count(*) = 0 from pg_stat_activity where datname = current_database()"
+                                      " and application_name = 'dbt'").fetchone()[0], 20, "dbt's sessions to end")
+    assert set(wh.marts()) == set(before), "the marts stay readable after a kill"
+    assert {name: rows for name, (_, rows) in wh.marts().items()} == {n: r for n, (_, r) in before.items()}
+
+    again = wh.run("--skip-docs")
+    assert_success(again)
+    assert wh.summary()["status"] == "success" and not wh.summary()["models"].get("error")
+    assert {name: rows for name, (_, rows) in wh.marts().items()} == {n: r for n, (_, r) in before.items()}, \
+        "the re-run republishes the same metrics"
+    assert first.returncode == 0
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_failed_test_skips_children_and_keeps_last_good_marts(
+        e2e: tuple[Warehouse, subprocess.CompletedProcess[str]]) -> None:
+    """A duplicate loan id in the raw data fails stg_django__loans's primary-key test: the run exits 1,
+    every model downstream is skipped, and the marts built from them keep the last good tables."""
+    wh, _ = e2e
+    state_before = (wh.state_dir / "manifest.json").read_bytes()
+    raw = ("accounts_customuser", "ajo_ajouser", "loans_ajoloan", "loans_ajoloanrepayment", "loans_ajoloanschedule",
+           "loans_holiday")
+    with psycopg.connect(wh.conninfo, autocommit=True) as conn:
+        conn.execute("create schema bad_raw")
+        for table in raw:
+            body = sql.SQL("select * from raw.{t}").format(t=sql.Identifier(table))
+            if table == "loans_ajoloan":
+                body = sql.SQL("{b} union all select * from raw.loans_ajoloan where id = "
+                               "(select min(id) from raw.loans_ajoloan)").format(b=body)
+            conn.execute(sql.SQL("create view bad_raw.{} as {}").format(sql.Identifier(table), body))
+    before = wh.marts()
+
+    done = wh.run("--skip-load", "--raw-schema", "bad_raw")
+    assert done.returncode == EXIT_FAILED, done.stderr[-3000:]
+    assert done.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in phase build:")
+    summary = wh.summary()
+    assert summary["status"] == "failed" and summary["tests"].get("fail", 0) >= 1
+    assert summary["phases"]["docs"]["status"] == "skipped"
+    results = {r["unique_id"]: r["status"] for r in
+               json.loads((wh.target_path / "run_results_build.json").read_text())["results"]}
+    primary_key_test = next(uid for uid in results if uid.startswith("test.seeds_metrics.unique_stg_django__loans_"))
+    assert results[primary_key_test] == "fail"
+    manifest = json.loads((wh.target_path / "manifest.json").read_text())
+    downstream = sorted(uid for uid in manifest_descendants(manifest, "model.seeds_metrics.stg_django__loans")
+                        if uid.startswith("model."))
+    assert downstream and all(results[uid] == "skipped" for uid in downstream), \
+        {uid: results[uid] for uid in downstream}
+    protected = {manifest["nodes"][uid]["alias"] for uid in downstream
+                 if manifest["nodes"][uid]["schema"] == f"{wh.schema}_marts"}
+    assert protected, "some marts depend on the loans"
+    after = wh.marts()
+    assert {name: after[name] for name in protected} == {name: before[name] for name in protected}, \
+        "the marts downstream of the failed test are the same tables (same oid, same rows)"
+    assert (wh.state_dir / "manifest.json").read_bytes() == state_before, "a failed run saves no state"
+
+
+# ---------------------------------------------------------------------------------------------
+# retry once on a transient failure (a throw-away copy of the project with two extra models)
+
+IGNORED = shutil.ignore_patterns(".venv", ".warehouse", ".git", "target", "logs", "__pycache__", "*.egg-info",
+                                 ".pytest_cache", ".ruff_cache", "artifacts", "dbt_packages")
+
+FLAKY_MODEL = """
+{{ config(materialized='table') }}
+-- the first build of this model loses its connection (the server ends its own session), the
+-- second one succeeds: nextval() is not rolled back with the failed transaction
+select 1 as id
+from (
+    select case when nextval('public.ops_flaky_attempts') = 1
+        then pg_terminate_backend(pg_backend_pid()) end as killed
+) as attempt
+"""
+
+BROKEN_MODEL = "{{ config(materialized='table') }}\nselect 1 / 0 as id\n"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_transient_failure_is_retried_once_and_sql_errors_are_not(warehouse_db: Any, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT, project, ignore=IGNORED)
+    (project / "models" / "ops_flaky.sql").write_text(FLAKY_MODEL)
+    (project / "models" / "ops_broken.sql").write_text(BROKEN_MODEL)
+    conninfo = warehouse_db("ops")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("create sequence public.ops_flaky_attempts")
+    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="retry",
+                    SEEDS_PROJECT_DIR=str(project))
+    base = [sys.executable, "-m", "seedsmetrics", "run", "--skip-load", "--skip-freshness", "--skip-docs",
+            "--log-format", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+            "--state-dir", str(tmp_path / "state")]
+
+    flaky = subprocess.run([*base, "--select", "ops_flaky"], env=env, cwd=project, capture_output=True, text=True,
+                           timeout=300)
+    assert flaky.returncode == 0, flaky.stderr[-3000:] + flaky.stdout[-3000:]
+    retries = [e for e in json_events(flaky.stderr) if e["event"] == "retry"]
+    assert len(retries) == 1 and retries[0]["first_exit_code"] == 1
+    attempt1 = json.loads((tmp_path / "target" / "run_results_build_attempt1.json").read_text())["results"]
+    assert [(r["unique_id"], r["status"]) for r in attempt1 if r["unique_id"].startswith("model.")] == [
+        ("model.seeds_metrics.ops_flaky", "error")]
+    summary = json.loads((tmp_path / "target" / "pipeline_summary.json").read_text())
+    assert summary["retried"] is True and summary["models"] == {"success": 1} and summary["status"] == "success"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        assert conn.execute("select last_value from public.ops_flaky_attempts").fetchone() == (2,), "built twice"
+        assert conn.execute("select count(*) from retry.ops_flaky").fetchone() == (1,)
+
+    broken = subprocess.run([*base, "--select", "ops_broken"], env=env, cwd=project, capture_output=True, text=True,
+                            timeout=300)
+    assert broken.returncode == EXIT_FAILED
+    assert not [e for e in json_events(broken.stderr) if e["event"] == "retry"], "division by zero is not transient"
+    summary = json.loads((tmp_path / "target" / "pipeline_summary.json").read_text())
+    assert summary["retried"] is False and summary["models"] == {"error": 1}
+    assert not (tmp_path / "state" / "manifest.json").exists(), "partial (--select) runs save no state"
+
+
+# ---------------------------------------------------------------------------------------------
+# the same run against another server given by WAREHOUSE_* (the PostgreSQL 15 on 127.0.0.1:5432)
+
+
+def second_server() -> str | None:
+    if url := os.environ.get("CI_SOURCE_DATABASE_URL"):
+        return url
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", 5432)) == 0:
+            return "postgresql://postgres@127.0.0.1:5432/postgres"
+    return None
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.source_server
+def test_run_on_a_warehouse_given_by_environment(source_url: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    admin = second_server()
+    if admin is None:
+        pytest.skip("no second PostgreSQL (CI_SOURCE_DATABASE_URL or 127.0.0.1:5432)")
+    factory = DatabaseFactory(admin)
+    try:
+        conninfo = factory("ops")
+        params = conninfo_to_dict(conninfo)
+        env = child_env(WAREHOUSE_HOST=params.get("host", "127.0.0.1"), WAREHOUSE_PORT=str(params.get("port", 5432)),
+                        WAREHOUSE_USER=params.get("user", "postgres"), WAREHOUSE_PASSWORD=SECRET,
+                        WAREHOUSE_DBNAME=params["dbname"], WAREHOUSE_SCHEMA="given",
+                        SOURCE_DATABASE_URL=source_url[0])
+        wh = Warehouse(env, conninfo, "given", tmp_path)
+        done = wh.run("--skip-docs")
+        assert_success(done)
+        summary = wh.summary()
+        assert summary["warehouse"].startswith(f"{params.get('user', 'postgres')}@{params.get('host')}:")
+        assert summary["rows_loaded"] == sum(source_url[1].values())
+        assert not summary["models"].get("error") and not summary["tests"].get("fail")
+        assert SECRET not in done.stderr + done.stdout
+        assert wh.marts(), "the marts are built on the given server"
+    finally:
+        factory.drop_all()
