@@ -218,36 +218,123 @@ def source_url(embedded: warehouse.Embedded) -> Iterator[tuple[str, dict[str, in
     factory.drop_all()
 
 
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in state  # exited, not yet reaped by its new parent
+
+
+@dataclass
+class Scenario:
+    """What happened to a fresh warehouse: run 1 paused holding the lock, run 2 started meanwhile,
+    run 1 resumed and was SIGKILLed in the middle of `dbt build`, run 3 re-ran the same command."""
+
+    wh: Warehouse
+    locked: subprocess.CompletedProcess[str]
+    locked_seconds: float
+    summary_while_locked: bool
+    dbt_pid: int
+    killed_stdout: str
+    after_kill: dict[str, bool]
+    recovered: subprocess.CompletedProcess[str]
+
+
+def kill_during_build_then_rerun(wh: Warehouse) -> Scenario:
+    pause_file = wh.tmp / "paused"
+    pause_file.touch()
+    runner, out, err = wh.start(SEEDS_PIPELINE_PAUSE_AT="build", SEEDS_PIPELINE_PAUSE_FILE=str(pause_file))
+    try:
+        wait_for(lambda: '"event":"paused"' in err.read_text(), 120, "the first run to hold the lock")
+        started = time.monotonic()
+        locked = wh.run()
+        locked_seconds = time.monotonic() - started
+        summary_while_locked = (wh.target_path / "pipeline_summary.json").exists()
+        pause_file.unlink()  # the first run goes on into dbt build: kill it there
+        dbt_pid = wait_for(lambda: next((e["pid"] for e in json_events(err.read_text())
+                                         if e["event"] == "child_started" and e["phase"] == "build"), None),
+                           60, "dbt build to start")
+        wait_for(lambda: " OK created sql " in out.read_text(), 120, "dbt to have built a model")
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    key = pipeline.lock_key(wh.schema)
+    after_kill = {"dbt died": bool(wait_for(lambda: process_gone(dbt_pid), 15, "dbt to die with the runner"))}
+    with psycopg.connect(wh.conninfo, autocommit=True) as conn:
+        after_kill["lock freed"] = wait_for(lambda: conn.execute(
+            "select pg_try_advisory_lock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0],
+            15, "the run lock to be freed")
+        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key])
+        after_kill["dbt sessions ended"] = wait_for(lambda: conn.execute(
+            "select count(*) = 0 from pg_stat_activity where datname = current_database()"
+            " and application_name = 'dbt'").fetchone()[0], 20, "dbt's sessions to end")
+    return Scenario(wh, locked, locked_seconds, summary_while_locked, dbt_pid, out.read_text(), after_kill,
+                    recovered=wh.run())
+
+
 @pytest.fixture(scope="module")
 def e2e(embedded: warehouse.Embedded, source_url: tuple[str, dict[str, int]],
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, subprocess.CompletedProcess[str]]]:
-    """A warehouse database with one green full run (load, freshness, build, docs) in it."""
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    """A fresh warehouse database after the kill-and-rerun scenario: its last run was green."""
     factory = DatabaseFactory(embedded.url("postgres"))
     conninfo = factory("ops")
     env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="e2e",
                     SOURCE_DATABASE_URL=make_conninfo(source_url[0], password=SECRET))
-    wh = Warehouse(env, conninfo, "e2e", tmp_path_factory.mktemp("e2e"))
-    first = wh.run()
-    assert_success(first)
-    yield wh, first
+    scenario = kill_during_build_then_rerun(Warehouse(env, conninfo, "e2e", tmp_path_factory.mktemp("e2e")))
+    assert_success(scenario.recovered)
+    yield scenario
     factory.drop_all()
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_run_end_to_end(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]],
-                        source_url: tuple[str, dict[str, int]]) -> None:
-    wh, done = e2e
+def test_second_run_exits_75_at_once_and_touches_nothing(e2e: Scenario) -> None:
+    assert e2e.locked.returncode == EXIT_LOCKED, e2e.locked.stderr
+    assert e2e.locked_seconds < 15, "a locked run exits at once"
+    assert "another run holds the run lock" in e2e.locked.stderr.splitlines()[-1]
+    assert not e2e.summary_while_locked, "a locked run writes no artifact into the running one's target path"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_run_killed_during_dbt_recovers_with_a_plain_rerun(e2e: Scenario) -> None:
+    assert " OK created sql " in e2e.killed_stdout and "Done. PASS=" not in e2e.killed_stdout, \
+        "the first run was killed in the middle of dbt build"
+    assert e2e.after_kill == {"dbt died": True, "lock freed": True, "dbt sessions ended": True}
+    summary = e2e.wh.summary()
+    assert summary["status"] == "success" and not summary["models"].get("error")
+    assert not summary["models"].get("skipped") and not summary["tests"].get("fail")
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_run_end_to_end(e2e: Scenario, source_url: tuple[str, dict[str, int]]) -> None:
+    wh, done = e2e.wh, e2e.recovered
     summary = wh.summary()
     manifest = json.loads((wh.state_dir / "manifest.json").read_text())
     models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
     assert summary["status"] == "success" and summary["exit_code"] == 0
-    assert summary["rows_loaded"] == sum(source_url[1].values()), "a first load copies every source row"
     assert summary["models"] == {"success": len(models)}, "every model of the project is built"
     assert summary["tests"].get("pass", 0) > len(models) and not summary["tests"].get("fail")
     assert summary["as_of_date"] == AS_OF and summary["retried"] is False
     assert list(summary["phases"]) == PHASE_ORDER
     assert all(phase["status"] in ("ok", "warn") for phase in summary["phases"].values())
+    # rows loaded: what the loader reports having written (the killed run had loaded everything once)
+    published = [line for line in done.stderr.splitlines() if "event=run_published" in line]
+    assert len(published) == 1 and f" rows_written={summary['rows_loaded']} " in published[0]
     # production selector: data tests yes, dbt unit tests no (CI runs them)
     build = json.loads((wh.target_path / "run_results_build.json").read_text())["results"]
     assert manifest["unit_tests"], "the project has unit tests the production run must leave out"
@@ -269,8 +356,8 @@ def test_run_end_to_end(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]],
 
 
 @pytest.mark.integration
-def test_load_problems_stop_the_run_before_dbt(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]]) -> None:
-    wh, _ = e2e
+def test_load_problems_stop_the_run_before_dbt(e2e: Scenario) -> None:
+    wh = e2e.wh
     unreachable = wh.run("--source-url", f"postgresql://loader:{SECRET}@127.0.0.1:9/savings")
     assert unreachable.returncode == EXIT_BAD_INPUT, unreachable.stderr
     assert unreachable.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in phase load: ")
@@ -286,82 +373,12 @@ def test_load_problems_stop_the_run_before_dbt(e2e: tuple[Warehouse, subprocess.
     assert "another load into schema raw" in locked.stderr.splitlines()[-1]
 
 
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in state  # exited, not yet reaped by its new parent
-
-
 @pytest.mark.integration
 @pytest.mark.slow
-def test_second_run_exits_75_and_a_killed_run_recovers(e2e: tuple[Warehouse, subprocess.CompletedProcess[str]],
-                                                       tmp_path: Path) -> None:
-    wh, first = e2e
-    before = wh.marts()
-    summary_before = (wh.target_path / "pipeline_summary.json").read_text()
-    pause_file = tmp_path / "paused"
-    pause_file.touch()
-    runner, out, err = wh.start("--skip-docs", SEEDS_PIPELINE_PAUSE_AT="build",
-                                SEEDS_PIPELINE_PAUSE_FILE=str(pause_file))
-    try:
-        wait_for(lambda: '"event":"paused"' in err.read_text(), 120, "the first run to hold the lock")
-        started = time.monotonic()
-        second = wh.run()
-        assert second.returncode == EXIT_LOCKED, second.stderr
-        assert time.monotonic() - started < 15, "a locked run exits at once"
-        assert "another run holds the run lock" in second.stderr.splitlines()[-1]
-        assert (wh.target_path / "pipeline_summary.json").read_text() == summary_before, \
-            "a locked run touches no artifact of the running one"
-
-        pause_file.unlink()  # let the first run go on into dbt build, then kill it there
-        dbt_pid = wait_for(lambda: next((e["pid"] for e in json_events(err.read_text())
-                                         if e["event"] == "child_started" and e["phase"] == "build"), None),
-                           60, "dbt build to start")
-        wait_for(lambda: " OK created sql " in out.read_text(), 120, "dbt to have built a model")
-        runner.send_signal(signal.SIGKILL)
-        runner.wait(10)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-    # dbt dies with the runner, the lock is free, dbt's sessions end: nothing for a human to clean
-    wait_for(lambda: process_gone(dbt_pid), 15, "dbt to die with the runner")
-    key = pipeline.lock_key(wh.schema)
-    with psycopg.connect(wh.conninfo, autocommit=True) as conn:
-        wait_for(lambda: conn.execute("select pg_try_advisory_lock(%s::int4, %s::int4)",
-                                      [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0], 15, "the run lock to be freed")
-        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key])
-        wait_for(lambda: conn.execute("select count(*) = 0 from pg_stat_activity where datname = current_database()"
-                                      " and application_name = 'dbt'").fetchone()[0], 20, "dbt's sessions to end")
-    assert set(wh.marts()) == set(before), "the marts stay readable after a kill"
-    assert {name: rows for name, (_, rows) in wh.marts().items()} == {n: r for n, (_, r) in before.items()}
-
-    again = wh.run("--skip-docs")
-    assert_success(again)
-    assert wh.summary()["status"] == "success" and not wh.summary()["models"].get("error")
-    assert {name: rows for name, (_, rows) in wh.marts().items()} == {n: r for n, (_, r) in before.items()}, \
-        "the re-run republishes the same metrics"
-    assert first.returncode == 0
-
-
-@pytest.mark.integration
-@pytest.mark.slow
-def test_failed_test_skips_children_and_keeps_last_good_marts(
-        e2e: tuple[Warehouse, subprocess.CompletedProcess[str]]) -> None:
+def test_failed_test_skips_children_and_keeps_last_good_marts(e2e: Scenario) -> None:
     """A duplicate loan id in the raw data fails stg_django__loans's primary-key test: the run exits 1,
     every model downstream is skipped, and the marts built from them keep the last good tables."""
-    wh, _ = e2e
+    wh = e2e.wh
     state_before = (wh.state_dir / "manifest.json").read_bytes()
     raw = ("accounts_customuser", "ajo_ajouser", "loans_ajoloan", "loans_ajoloanrepayment", "loans_ajoloanschedule",
            "loans_holiday")

@@ -8,7 +8,8 @@ Sequence and why:
    on several connections. Nothing is ever written to the source.
 3. Each table is copied into a new table of the internal schema on a worker's warehouse connection:
    full mode into a new shadow table (COPY ... FREEZE into a table created in the same transaction,
-   primary key built after the load, then ANALYZE), incremental mode into an unlogged delta table.
+   primary key built after the load, then ANALYZE), incremental mode into a delta table (temporary
+   on the coordinator's session, unlogged on the others).
    Those commits publish nothing: no view points at them yet.
 4. One warehouse transaction publishes everything: views re-pointed to the new shadows, deltas
    MERGEd into the current shadows, high-water marks and audit rows updated. A failure or a kill
@@ -117,6 +118,8 @@ class _Loaded:
 
     plan: TablePlan
     table: str  # new shadow (full) or delta (incremental)
+    relation: sql.Composable  # its qualified name
+    temporary: bool  # a delta in the coordinator's session (dropped with it)
     copied: Copied
     seconds: float
     watermark: datetime | None
@@ -195,6 +198,9 @@ class _Worker:
     def __init__(self, ctx: _Context, source: psycopg.Connection | None = None,
                  warehouse: psycopg.Connection | None = None):
         self.ctx = ctx
+        # deltas built on the coordinator's session can be temporary tables: the publish
+        # transaction runs there too, and the session's end drops them at no cost to the run
+        self.coordinator = warehouse is not None
         self.owned: list[psycopg.Connection] = []
         if source is None:
             source = connect(ctx.source_conninfo, "source database")
@@ -220,9 +226,11 @@ class _Worker:
         ctx.progress.table_started(plan.name, plan.mode)
         full = plan.mode == "full"
         name = raw_layer.shadow_name(plan.name, ctx.run_id) if full else raw_layer.delta_name(plan.name, ctx.run_id)
-        table = sql.Identifier(raw_layer.internal_schema(ctx.raw_schema), name)
-        with ctx.created_lock:
-            ctx.created.append(name)
+        temporary = not full and self.coordinator
+        table = sql.Identifier("pg_temp" if temporary else raw_layer.internal_schema(ctx.raw_schema), name)
+        if not temporary:
+            with ctx.created_lock:
+                ctx.created.append(name)
         wh = self.warehouse
         max_cursor = None
         if plan.cursor:
@@ -241,7 +249,8 @@ class _Worker:
                 # created in this transaction, so COPY may FREEZE: no later hint-bit rewrite, and the
                 # rows are visible even to readers whose snapshot predates this commit
                 sql.SQL("create {} table {} ({})").format(
-                    sql.SQL("" if full else "unlogged"), table, raw_layer.column_defs(plan.source_columns)))
+                    sql.SQL("" if full else "temporary" if temporary else "unlogged"), table,
+                    raw_layer.column_defs(plan.source_columns)))
             copy_started = time.monotonic()
             copied = relay(
                 self.source, wh, _copy_out(plan, ctx),
@@ -268,7 +277,7 @@ class _Worker:
         ctx.progress.table_done(plan.name, plan.mode, copied.rows_read, copied.bytes, seconds,
                                 run_id=ctx.run_id, copy_seconds=f"{copy_seconds:.2f}",
                                 index_seconds=f"{index_seconds:.2f}", analyze_seconds=f"{analyze_seconds:.2f}")
-        return _Loaded(plan, name, copied, seconds, watermark)
+        return _Loaded(plan, name, table, temporary, copied, seconds, watermark)
 
 
 def _watermark(max_cursor: object, snapshot_start: datetime, plan: TablePlan) -> datetime | None:
@@ -368,7 +377,7 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
                         written[plan.name] = item.copied.rows_written
                         shadow = item.table
                     else:
-                        written[plan.name] = raw_layer.merge_delta(wh, ctx.raw_schema, plan, item.table,
+                        written[plan.name] = raw_layer.merge_delta(wh, ctx.raw_schema, plan, item.relation,
                                                                    item.copied.rows_written)
                         shadow = plan.current_shadow or ""
                     raw_layer.save_state(wh, ctx.raw_schema, plan, shadow, ctx.run_id, item.watermark,
@@ -454,6 +463,9 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
 
     wh = connect(warehouse_info, f"warehouse ({warehouse_target.describe()})")
     with wh:
+        if wh.info.server_version < 150000:
+            raise UserError(f"the warehouse runs PostgreSQL {wh.info.server_version // 10000}; the loader needs 15 "
+                            "or newer (MERGE)")
         if not dry_run:
             holder = raw_layer.try_lock(wh, schema)
             if holder is not None:
@@ -515,7 +527,8 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
                                     EXIT_FAILED) from None
                 raise
         pause_point("published")
-        raw_layer.drop_unshared(wh, schema, [item.table for item in loaded.values() if item.plan.mode == "incremental"])
+        raw_layer.drop_unshared(wh, schema, [item.table for item in loaded.values()
+                                             if item.plan.mode == "incremental" and not item.temporary])
         raw_layer.drop_tables(wh, schema, [item.plan.current_shadow for item in loaded.values()
                                            if item.plan.mode == "full" and item.plan.current_shadow])
     results = [TableResult(table=plan.name, mode=plan.mode, reason=plan.reason,

@@ -226,7 +226,8 @@ def _compared(column: PlanColumn, alias: str) -> sql.Composable:
     return sql.SQL("{}::text").format(ident) if base in _NO_EQUALITY else ident
 
 
-def merge_delta(conn: psycopg.Connection, raw_schema: str, plan: TablePlan, delta: str, delta_rows: int) -> int:
+def merge_delta(conn: psycopg.Connection, raw_schema: str, plan: TablePlan, delta: sql.Composable,
+                delta_rows: int) -> int:
     """Upsert the changed rows into the current shadow by primary key, inside the publish
     transaction (readers keep seeing the old rows until it commits). Rows whose values did not
     change are left alone, so `_loaded_at` stays the time the row was last really written."""
@@ -237,32 +238,20 @@ def merge_delta(conn: psycopg.Connection, raw_schema: str, plan: TablePlan, delt
     join_settings = (f"set local enable_hashjoin = {'off' if small else 'on'}",
                      f"set local enable_mergejoin = {'off' if small else 'on'}")
     internal = sql.Identifier(internal_schema(raw_schema))
-    target, source = sql.Identifier(plan.current_shadow or ""), sql.Identifier(delta)
+    target, source = sql.Identifier(plan.current_shadow or ""), delta
     keys = set(plan.config.primary_key)
     data = [c for c in plan.columns if c.name not in LOADER_COLUMNS]
     changed = sql.SQL("({}) is distinct from ({})").format(
         sql.SQL(", ").join(_compared(c, "t") for c in data), sql.SQL(", ").join(_compared(c, "d") for c in data))
     non_keys = [c for c in plan.columns if c.name not in keys]
     on = sql.SQL(" and ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in plan.config.primary_key)
-    if conn.info.server_version >= 150000:
-        statement = sql.SQL(
-            "merge into {internal}.{target} as t using {internal}.{source} as d on {on}"
-            " when matched and {changed} then update set {sets}"
-            " when not matched then insert ({cols}) values ({dcols})").format(
-            internal=internal, target=target, source=source, on=on, changed=changed,
-            sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c.name)) for c in non_keys),
-            cols=column_list(plan.columns), dcols=column_list(plan.columns, "d"))
-    else:
-        # PostgreSQL 14 and older have no MERGE
-        statement = sql.SQL(
-            "insert into {internal}.{target} as t ({cols}) select {cols} from {internal}.{source} as d"
-            " on conflict ({keys}) do update set {sets} where {changed}").format(
-            internal=internal, target=target, source=source, cols=column_list(plan.columns),
-            keys=sql.SQL(", ").join(map(sql.Identifier, plan.config.primary_key)),
-            sets=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c.name)) for c in non_keys),
-            changed=sql.SQL("({}) is distinct from ({})").format(
-                sql.SQL(", ").join(_compared(c, "t") for c in data),
-                sql.SQL(", ").join(_compared(c, "excluded") for c in data)))
+    statement = sql.SQL(
+        "merge into {internal}.{target} as t using {source} as d on {on}"
+        " when matched and {changed} then update set {sets}"
+        " when not matched then insert ({cols}) values ({dcols})").format(
+        internal=internal, target=target, source=source, on=on, changed=changed,
+        sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c.name)) for c in non_keys),
+        cols=column_list(plan.columns), dcols=column_list(plan.columns, "d"))
     return max(script(conn, *join_settings, statement), 0)
 
 
