@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(SEEDS) demo
 
 ## test: lint, pytest (unit + integration on real PostgreSQL), dbt build on the ci target
-test: $(STAMP) lint pytest ci-build
+test: $(STAMP) lint pytest ci-build bouncer
 
 lint: $(STAMP)
 	$(BIN)/ruff check scripts

@@ -370,7 +370,10 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
             with wh.transaction():
                 wh.execute(f"set local lock_timeout = {millis(cfg.publish_lock_timeout)}")
                 written: dict[str, int] = {}
-                for item in loaded.values():
+                # merges first: they block no reader; re-pointing a view takes an exclusive lock on it
+                # until COMMIT, so those come last and the window is a few milliseconds
+                items = sorted(loaded.values(), key=lambda item: item.plan.mode == "full")
+                for item in items:
                     plan = item.plan
                     if plan.mode == "full":
                         raw_layer.publish_view(wh, ctx.raw_schema, plan, item.table)
@@ -384,7 +387,8 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
                                          item.copied.rows_read, written[plan.name], item.copied.bytes)
                 pause_point("publish")
             return written
-        except psycopg.errors.LockNotAvailable:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            # a reader holding a view (or crossing our locks) wins; nothing is published, try again
             if attempt == cfg.publish_attempts:
                 raise UserError(
                     f"could not publish: readers kept the raw views locked ({cfg.publish_attempts} attempts of "
