@@ -3,9 +3,11 @@
 Phases, in order, all under ONE run lock:
 
     lock       pg_try_advisory_lock(RUN_LOCK_CLASS, crc32(target schema)) on a dedicated session of the
-               warehouse database, held until the process ends (a killed runner frees it at once: the
-               server ends the session when the socket closes). Taken without waiting: a second run
-               exits 75 immediately and touches nothing, not even the artifacts under --target-path.
+               warehouse database (one run at a time per database and target schema; CI and dev
+               schemas do not block production), held until the process ends (a killed runner frees
+               it at once: the server ends the session when the socket closes). Taken without
+               waiting: a second run exits 75 immediately and touches nothing, not even the
+               artifacts under --target-path.
     load       the loader (`seedsmetrics load`, in-process, with its own lock; see LOADER below)
     freshness  `dbt source freshness` on raw._loaded_at (stale raw data stops the run before the build:
                metrics computed from yesterday's repayments would show false arrears)
@@ -285,8 +287,7 @@ class ChildResult:
     pid: int
 
 
-def run_child(argv: list[str], env: dict[str, str], cwd: Path, log: Log, phase: str,
-              out: TextIO | None = None) -> ChildResult:
+def run_child(argv: list[str], env: dict[str, str], cwd: Path, log: Log, phase: str) -> ChildResult:
     """Run a child, copy its output to our stdout and keep the last lines for diagnosis."""
     parent = os.getpid()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -295,7 +296,7 @@ def run_child(argv: list[str], env: dict[str, str], cwd: Path, log: Log, phase: 
     words = [Path(argv[0]).name, *(arg for arg in argv[1:4] if not arg.startswith("-"))][:3]
     log("child_started", phase=phase, pid=process.pid, command=" ".join(words))
     tail: collections.deque[str] = collections.deque(maxlen=200)
-    sink = out or sys.stdout
+    sink = sys.stdout
     try:
         assert process.stdout is not None
         for line in process.stdout:

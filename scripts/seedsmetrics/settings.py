@@ -71,12 +71,12 @@ def prepare_environment(target: str | None = None) -> str:
     name = target or default_target()
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ["PGTZ"] = "UTC"
-    os.environ["SEEDS_TARGET"] = name
-    os.environ["DBT_PROFILES_DIR"] = str(profiles_dir())
-    os.environ.setdefault("DBT_PROJECT_DIR", str(warehouse.project_root()))
     available = _outputs()
     if name not in available:
         raise UserError(f"unknown target {name!r} (the dbt profile defines: {', '.join(sorted(available))})")
+    os.environ["SEEDS_TARGET"] = name
+    os.environ["DBT_PROFILES_DIR"] = str(profiles_dir())
+    os.environ.setdefault("DBT_PROJECT_DIR", str(warehouse.project_root()))
     # WAREHOUSE_* we exported ourselves for the embedded server do not count as "given"
     given = os.environ.get("WAREHOUSE_HOST") and os.environ.get(EMBEDDED_MARKER) != "1"
     if not given and name in EMBEDDED_TARGETS:
@@ -106,7 +106,8 @@ def _render(value: object) -> object:
 
 def _outputs() -> dict:
     path = profiles_dir() / "profiles.yml"
-    profile = (yaml.safe_load(path.read_text()) or {}).get(PROFILE_NAME)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    profile = (yaml.load(path.read_text(), Loader=loader) or {}).get(PROFILE_NAME)
     if not profile:
         raise UserError(f"{path} has no profile {PROFILE_NAME!r}")
     return profile.get("outputs", {})

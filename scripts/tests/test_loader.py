@@ -3,7 +3,9 @@ the embedded warehouse; every check compares the raw copy with the source."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -394,6 +396,8 @@ def test_incompatible_drift_fails_and_publishes_nothing(make_env: Callable[..., 
     assert env.snapshot(columns) == before
     assert env.query("select * from {raw}._load_state order by 1") == state
     assert env.query("select count(*) from pg_tables where schemaname = %s", [env.internal]) == [(6,)]
+    assert env.query("select count(*), min(error) from {raw}._load_runs where status = 'failed'") == [
+        (6, err.removeprefix("seedsmetrics: error: "))]
 
 
 def test_failure_during_copy_publishes_nothing_and_cleans_up(make_env: Callable[..., Env], tmp_path: Path,
@@ -494,6 +498,28 @@ def test_source_role_with_select_only(make_env: Callable[..., Env]) -> None:
         env.source_sql(f"drop owned by {role}", f"drop role {role}")
 
 
+def test_warehouse_role_without_temp_privilege(make_env: Callable[..., Env]) -> None:
+    # a hardened warehouse may revoke TEMP: deltas then go to unlogged tables of the internal schema
+    env = make_env()
+    role, password = f"load_wh_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    dbname = conninfo_to_dict(env.warehouse)["dbname"]
+    env.warehouse_sql(f"create role {role} login password '{password}'")
+    env.warehouse_sql(f'grant connect, create on database "{dbname}" to {role}')
+    env.warehouse_sql(f'revoke temporary on database "{dbname}" from public')
+    try:
+        assert env.query("select has_database_privilege(%s, current_database(), 'TEMP')", [role]) == [(False,)]
+        os.environ.update(WAREHOUSE_USER=role, WAREHOUSE_PASSWORD=password)
+        env.load()
+        env.source_sql(*CHANGES)
+        result = env.load()
+        assert result.table("loans_ajoloanrepayment").mode == "incremental"
+        env.assert_equal()
+    finally:
+        env.warehouse_sql(f'grant temporary on database "{dbname}" to public')
+        env.warehouse_sql(f"drop owned by {role}")
+        env.warehouse_sql(f"drop role {role}")
+
+
 def test_tables_config_and_text_format(make_env: Callable[..., Env], tmp_path: Path) -> None:
     env = make_env()
     config = tmp_path / "tables.yml"
@@ -559,7 +585,10 @@ def test_bad_inputs(make_env: Callable[..., Env], capsys: pytest.CaptureFixture[
     env.source_sql("drop table loans_holiday")
     assert env.cli() == EXIT_BAD_INPUT
     assert f"source table {env.src}.loans_holiday does not exist" in _one_line_error(capsys)
-    assert env.query("select count(*) from pg_namespace where nspname = %s", [env.raw]) == [(0,)]
+    # refused before copying anything; the audit says why
+    assert env.query("select count(*) from pg_views where schemaname = %s", [env.raw]) == [(0,)]
+    assert env.query("select count(*) from {raw}._load_runs where status = 'failed'"
+                     " and error like '%%loans_holiday does not exist%%'") == [(6,)]
     with pytest.raises(UserError, match="SOURCE_DATABASE_URL"):
         run_load(None, progress=Progress(quiet=True))
 
@@ -699,3 +728,19 @@ def test_sigkill_at_any_phase_leaves_old_or_new_copy(make_env: Callable[..., Env
     assert result.table("loans_ajoloanrepayment").mode == "incremental"
     # leftovers (unpublished shadows and deltas, or old shadows) are gone
     assert env.query("select count(*) from pg_tables where schemaname = %s", [env.internal]) == [(6,)]
+
+
+def test_progress_on_a_terminal_and_in_logs() -> None:
+    terminal = io.StringIO()
+    progress = Progress(stream=terminal, tty=True)
+    progress.table_started("loans_ajoloan", "full")
+    progress.table_progress("loans_ajoloan", 500, 2 * 1024 * 1024)
+    progress.table_done("loans_ajoloan", "full", 1000, 4 * 1024 * 1024, 2.0)
+    text = terminal.getvalue()
+    assert "copying: loans_ajoloan 500 rows" in text and "\r\033[K" in text, "a live line while copying"
+    last = text.splitlines()[-1].replace("\033[K", "").split()
+    assert last == ["loans_ajoloan", "full", "1,000", "rows", "4.0", "MB", "2.0", "MB/s", "2.00", "s"]
+    log = io.StringIO()
+    Progress(stream=log, tty=False).table_done("loans_ajoloan", "incremental", 7, 1024, 0.5, run_id="r1")
+    assert re.fullmatch(r"ts=\S+Z logger=seedsmetrics.load event=table_copied table=loans_ajoloan mode=incremental"
+                        r" rows=7 mb=0.0 mb_per_s=0.0 seconds=0.50 run_id=r1\n", log.getvalue())

@@ -325,7 +325,8 @@ def test_run_end_to_end(e2e: Scenario, source_url: tuple[str, dict[str, int]]) -
     wh, done = e2e.wh, e2e.recovered
     summary = wh.summary()
     manifest = json.loads((wh.state_dir / "manifest.json").read_text())
-    models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
+    models = [uid for uid, node in manifest["nodes"].items()
+              if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral"]
     assert summary["status"] == "success" and summary["exit_code"] == 0
     assert summary["models"] == {"success": len(models)}, "every model of the project is built"
     assert summary["tests"].get("pass", 0) > len(models) and not summary["tests"].get("fail")
@@ -417,7 +418,7 @@ def test_failed_test_skips_children_and_keeps_last_good_marts(e2e: Scenario) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# retry once on a transient failure (a throw-away copy of the project with two extra models)
+# retry, SQL errors and SIGTERM, on a throw-away copy of the project with three extra models
 
 IGNORED = shutil.ignore_patterns(".venv", ".warehouse", ".git", "target", "logs", "__pycache__", "*.egg-info",
                                  ".pytest_cache", ".ruff_cache", "artifacts", "dbt_packages")
@@ -435,44 +436,101 @@ from (
 
 BROKEN_MODEL = "{{ config(materialized='table') }}\nselect 1 / 0 as id\n"
 
+SLOW_MODEL = "{{ config(materialized='table') }}\nselect 1 as id from (select pg_sleep(120)) as nap\n"
+
+
+@dataclass
+class Scratch:
+    project: Path
+    conninfo: str
+    env: dict[str, str]
+    tmp: Path
+
+    def argv(self, select: str) -> list[str]:
+        return [sys.executable, "-m", "seedsmetrics", "run", "--skip-load", "--skip-freshness", "--skip-docs",
+                "--log-format", "json", "--target-path", str(self.tmp / "target"), "--log-path",
+                str(self.tmp / "logs"), "--state-dir", str(self.tmp / "state"), "--select", select]
+
+    def run(self, select: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(select), env=self.env, cwd=self.project, capture_output=True, text=True,
+                              timeout=300)
+
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.tmp / "target" / "pipeline_summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def scratch(embedded: warehouse.Embedded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
+    tmp = tmp_path_factory.mktemp("scratch")
+    project = tmp / "project"
+    shutil.copytree(PROJECT_ROOT, project, ignore=IGNORED)
+    for name, body in (("ops_flaky", FLAKY_MODEL), ("ops_broken", BROKEN_MODEL), ("ops_slow", SLOW_MODEL)):
+        (project / "models" / f"{name}.sql").write_text(body)
+    factory = DatabaseFactory(embedded.url("postgres"))
+    conninfo = factory("ops")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("create sequence public.ops_flaky_attempts")
+    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="scratch",
+                    SEEDS_PROJECT_DIR=str(project))
+    yield Scratch(project, conninfo, env, tmp)
+    factory.drop_all()
+
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_transient_failure_is_retried_once_and_sql_errors_are_not(warehouse_db: Any, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT_ROOT, project, ignore=IGNORED)
-    (project / "models" / "ops_flaky.sql").write_text(FLAKY_MODEL)
-    (project / "models" / "ops_broken.sql").write_text(BROKEN_MODEL)
-    conninfo = warehouse_db("ops")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("create sequence public.ops_flaky_attempts")
-    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="retry",
-                    SEEDS_PROJECT_DIR=str(project))
-    base = [sys.executable, "-m", "seedsmetrics", "run", "--skip-load", "--skip-freshness", "--skip-docs",
-            "--log-format", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-            "--state-dir", str(tmp_path / "state")]
-
-    flaky = subprocess.run([*base, "--select", "ops_flaky"], env=env, cwd=project, capture_output=True, text=True,
-                           timeout=300)
+def test_transient_failure_is_retried_once(scratch: Scratch) -> None:
+    flaky = scratch.run("ops_flaky")
     assert flaky.returncode == 0, flaky.stderr[-3000:] + flaky.stdout[-3000:]
     retries = [e for e in json_events(flaky.stderr) if e["event"] == "retry"]
     assert len(retries) == 1 and retries[0]["first_exit_code"] == 1
-    attempt1 = json.loads((tmp_path / "target" / "run_results_build_attempt1.json").read_text())["results"]
+    attempt1 = json.loads((scratch.tmp / "target" / "run_results_build_attempt1.json").read_text())["results"]
     assert [(r["unique_id"], r["status"]) for r in attempt1 if r["unique_id"].startswith("model.")] == [
         ("model.seeds_metrics.ops_flaky", "error")]
-    summary = json.loads((tmp_path / "target" / "pipeline_summary.json").read_text())
+    summary = scratch.summary()
     assert summary["retried"] is True and summary["models"] == {"success": 1} and summary["status"] == "success"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
         assert conn.execute("select last_value from public.ops_flaky_attempts").fetchone() == (2,), "built twice"
-        assert conn.execute("select count(*) from retry.ops_flaky").fetchone() == (1,)
+        assert conn.execute("select count(*) from scratch.ops_flaky").fetchone() == (1,)
 
-    broken = subprocess.run([*base, "--select", "ops_broken"], env=env, cwd=project, capture_output=True, text=True,
-                            timeout=300)
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_sql_errors_are_not_retried(scratch: Scratch) -> None:
+    broken = scratch.run("ops_broken")
     assert broken.returncode == EXIT_FAILED
     assert not [e for e in json_events(broken.stderr) if e["event"] == "retry"], "division by zero is not transient"
-    summary = json.loads((tmp_path / "target" / "pipeline_summary.json").read_text())
+    summary = scratch.summary()
     assert summary["retried"] is False and summary["models"] == {"error": 1}
-    assert not (tmp_path / "state" / "manifest.json").exists(), "partial (--select) runs save no state"
+    assert "ops_broken" in broken.stderr.splitlines()[-1]
+    assert not (scratch.tmp / "state" / "manifest.json").exists(), "partial (--select) runs save no state"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_sigterm_cancels_dbt_and_frees_the_lock(scratch: Scratch) -> None:
+    """What `systemctl stop` does (KillMode=mixed): SIGTERM to the runner, which asks dbt to cancel."""
+    err_file = scratch.tmp / "sigterm.err"
+    with err_file.open("w") as err:
+        runner = subprocess.Popen(scratch.argv("ops_slow"), env=scratch.env, cwd=scratch.project,
+                                  stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
+            wait_for(lambda: conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
+                                          " and query like '%%pg_sleep(120)%%' and state = 'active'"
+                                          " and pid <> pg_backend_pid()").fetchone()[0], 120, "the slow model")
+            runner.send_signal(signal.SIGTERM)
+            assert runner.wait(60) == 143
+            assert conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
+                                " and query like '%%pg_sleep(120)%%' and pid <> pg_backend_pid()"
+                                " and state = 'active'").fetchone()[0] == 0, "dbt cancelled its query"
+            key = pipeline.lock_key("scratch")
+            assert conn.execute("select pg_try_advisory_lock(%s::int4, %s::int4)",
+                                [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0], "the lock is free"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    events = json_events(err_file.read_text())
+    assert events[-1]["event"] == "summary" and events[-1]["status"] == "interrupted"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_slim_ci_builds_only_the_modified_model_and_its_children(
         # business: they take most of a build and change nothing here), keep the manifest
         prod = Warehouse(child_env(WAREHOUSE_DBNAME=dbname, WAREHOUSE_SCHEMA="prod", SOURCE_DATABASE_URL=source_url[0]),
                          conninfo, "prod", tmp_path)
-        assert_success(prod.run("--skip-docs", "--skip-freshness", "--select", "resource_type:model resource_type:seed"))
+        assert_success(prod.run("--skip-docs", "--skip-freshness", "--select",
+                                "resource_type:model resource_type:seed"))
         (tmp_path / "state").mkdir()
         shutil.copyfile(prod.target_path / "manifest.json", tmp_path / "state" / "manifest.json")
         state = json.loads((tmp_path / "state" / "manifest.json").read_text())

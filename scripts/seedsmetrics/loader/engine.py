@@ -6,11 +6,12 @@ Sequence and why:
 2. A coordinator transaction on the source, REPEATABLE READ READ ONLY, exports its snapshot; every
    worker imports it (SET TRANSACTION SNAPSHOT), so all tables are read at one point in time even
    on several connections. Nothing is ever written to the source.
-3. Each table is copied into a new table of the internal schema on a worker's warehouse connection:
-   full mode into a new shadow table (COPY ... FREEZE into a table created in the same transaction,
-   primary key built after the load, then ANALYZE), incremental mode into a delta table (temporary
-   on the coordinator's session, unlogged on the others).
-   Those commits publish nothing: no view points at them yet.
+3. Each table is copied into a new table on a worker's warehouse connection: full mode into a new
+   shadow table of the internal schema (COPY ... FREEZE into a table created in the same
+   transaction, primary key built after the load, then ANALYZE), incremental mode into a delta
+   table (temporary on the coordinator's session, unlogged on the others). Those commits publish
+   nothing: no view points at them yet. Big full copies get a worker each (--jobs); worker 0 uses
+   the coordinator's own connections, so a small incremental run opens no other connection.
 4. One warehouse transaction publishes everything: views re-pointed to the new shadows, deltas
    MERGEd into the current shadows, high-water marks and audit rows updated. A failure or a kill
    at any earlier point leaves the previous copies untouched; the next run drops the leftovers.
@@ -141,6 +142,7 @@ class _Context:
     source_conninfo: str
     warehouse_conninfo: str
     progress: Progress
+    temporary_ok: bool = True  # may create temporary tables in the warehouse (TEMP privilege)
     cancel: threading.Event = field(default_factory=threading.Event)
     created: list[str] = field(default_factory=list)
     created_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -226,7 +228,7 @@ class _Worker:
         ctx.progress.table_started(plan.name, plan.mode)
         full = plan.mode == "full"
         name = raw_layer.shadow_name(plan.name, ctx.run_id) if full else raw_layer.delta_name(plan.name, ctx.run_id)
-        temporary = not full and self.coordinator
+        temporary = not full and self.coordinator and ctx.temporary_ok
         table = sql.Identifier("pg_temp" if temporary else raw_layer.internal_schema(ctx.raw_schema), name)
         if not temporary:
             with ctx.created_lock:
@@ -415,6 +417,19 @@ def _record_failure(wh: psycopg.Connection, ctx: _Context, plans: list[TablePlan
         pass
 
 
+def _audit_refused(wh: psycopg.Connection, raw_schema: str, config: LoadConfig, started: datetime,
+                   message: str) -> None:
+    """A run refused by its plan (schema drift, missing table) still leaves its audit rows."""
+    with contextlib.suppress(psycopg.Error):
+        raw_layer.ensure_objects(wh, raw_schema)
+        run_id = new_run_id()
+        with wh.transaction():
+            for table in config.tables:
+                wh.execute(sql.SQL("insert into {}._load_runs (run_id, table_name, mode, started_at, finished_at,"
+                                   " status, error) values (%s, %s, %s, %s, clock_timestamp(), 'failed', %s)").format(
+                    sql.Identifier(raw_schema)), [run_id, table.name, table.mode, started, message])
+
+
 def print_plan(out: TextIO, plans: list[TablePlan], source: str, warehouse: str, raw_schema: str,
                snapshot_start: datetime, config: LoadConfig) -> None:
     out.write("seedsmetrics load --dry-run: the plan (nothing is copied or written)\n")
@@ -488,8 +503,13 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
             found = read_source(source, config.source_schema, names)
             raw = raw_layer.read_raw(wh, schema, names)
             loaded_at = wh.execute("select clock_timestamp()").fetchone()[0]
-            plans = [build_plan(config, table, found.get(table.name), raw[table.name], full, config.overlap,
-                                loaded_at) for table in config.tables]
+            try:
+                plans = [build_plan(config, table, found.get(table.name), raw[table.name], full, config.overlap,
+                                    loaded_at) for table in config.tables]
+            except UserError as error:
+                if not dry_run:
+                    _audit_refused(wh, schema, config, loaded_at, str(error))
+                raise
             if dry_run:
                 print_plan(out or sys.stdout, plans, describe_url(url), warehouse_target.describe(), schema,
                            snapshot_start, config)
@@ -501,7 +521,9 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
             raw_layer.drop_tables(wh, schema, raw_layer.garbage_tables(wh, schema))
             ctx = _Context(config=config, raw_schema=schema, run_id=new_run_id(), loaded_at=loaded_at,
                            snapshot_start=snapshot_start, snapshot_id=snapshot_id, source_conninfo=source_info,
-                           warehouse_conninfo=warehouse_info, progress=progress)
+                           warehouse_conninfo=warehouse_info, progress=progress,
+                           temporary_ok=bool(wh.execute("select has_database_privilege(current_database(), 'TEMP')")
+                                             .fetchone()[0]))
             with wh.transaction():
                 for plan in plans:
                     wh.execute(sql.SQL("insert into {}._load_runs (run_id, table_name, mode, started_at, status)"

@@ -98,7 +98,7 @@ class TablePlan:
 
 SOURCE_CATALOG = """
 select c.relname, has_table_privilege(c.oid, 'SELECT'), greatest(c.reltuples, 0)::bigint,
-       c.relpages::bigint * current_setting('block_size')::bigint,
+       pg_relation_size(c.oid),
        a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid::bigint, t.typtype,
        t.typbasetype::bigint, format_type(t.typbasetype, t.typtypmod)
 from pg_class c

@@ -62,17 +62,18 @@ class Progress:
                 self.stream.flush()
 
     def table_done(self, table: str, mode: str, rows: int, nbytes: int, seconds: float, **extra: object) -> None:
-        with self._lock:
-            self._live.pop(table, None)
         rate = nbytes / MB / seconds if seconds > 0 else 0.0
         if self.tty and not self.quiet:
             with self._lock:
-                self._clear()
+                self._clear()  # the live line, before this table leaves it
+                self._live.pop(table, None)
                 self.stream.write(f"  {table:<26} {mode:<11} {rows:>11,} rows {nbytes / MB:>9.1f} MB "
                                   f"{rate:>7.1f} MB/s {seconds:>7.2f} s\n")
                 self._draw()
                 self.stream.flush()
         else:
+            with self._lock:
+                self._live.pop(table, None)
             self.log("table_copied", table=table, mode=mode, rows=rows, mb=f"{nbytes / MB:.1f}",
                      mb_per_s=f"{rate:.1f}", seconds=f"{seconds:.2f}", **extra)
 
