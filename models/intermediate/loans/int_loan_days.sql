@@ -122,12 +122,13 @@ window_installments as (
 -- installment's grace period (var fimr_grace_days) falls short of its due amount
 first_installments as (
     select
-        loan_id,
+        window_installments.loan_id,
         {{ loan_schedule_hash('window_installments') }} as schedule_hash,
-        min(due_date) filter (where installment_number = 1) as first_due_date,
-        min(due_amount) filter (where installment_number = 1) as first_due_amount
+        min(window_installments.due_date) filter (where window_installments.installment_number = 1) as first_due_date,
+        min(window_installments.due_amount) filter (where window_installments.installment_number = 1)
+            as first_due_amount
     from window_installments
-    group by loan_id
+    group by window_installments.loan_id
 ),
 
 first_installment_payments as (
@@ -317,13 +318,14 @@ bucket_lookup as (
     select
         array_agg(dpd_buckets.bucket_name order by dpd_values.dpd_days) as bucket_names,
         array_agg(dpd_buckets.sort_order order by dpd_values.dpd_days) as bucket_orders
-    from generate_series(
-        0,
-        greatest(
-            {{ as_of_date() }} - (select min(window_installments.due_date) from window_installments),
-            0
-        )
-    ) as dpd_values (dpd_days)
+    from
+        generate_series(
+            0,
+            greatest(
+                {{ as_of_date() }} - (select min(window_installments.due_date) from window_installments),
+                0
+            )
+        ) as dpd_values (dpd_days)
     inner join dpd_buckets
         on
             dpd_values.dpd_days >= dpd_buckets.min_dpd
