@@ -4,12 +4,13 @@
 
     Shape: state only changes on a loan's disbursement day, a day with a counted repayment, or the
     day after an installment's due date. So the model builds state spans between those change
-    days (cumulative paid and overdue amounts by window sums, the oldest unpaid installment of each
-    paid level by a range join on cumulative due: each level falls in exactly one installment's
-    [previous cumulative, cumulative) range), then expands the spans to days with generate_series
-    (DPD grows by one per day inside a span). A full day grid was kept rather than storing the
-    spans (valid_from/valid_to): the daily marts need per-day values and the grid is fast enough
-    (figures in the model description).
+    days (cumulative paid and overdue amounts by window sums; the oldest unpaid installment of each
+    paid level by ranking the level among the installments' cumulative-due thresholds, one sort
+    instead of a range join, which was 2x slower), then expands the spans to days with
+    generate_series (DPD grows by one per day inside a span). A full day grid is stored rather than
+    the spans (valid_from/valid_to): the daily marts need per-day values, the grid has only 1.7x
+    the rows of the spans at scale 1, and it builds in ~12 s (figures in the model description).
+    Only loans not paid off before the window start are computed on an incremental run.
 
     Incremental: strategy daily_window (macros/get_incremental_daily_window_sql.sql) deletes every
     row from daily_window_start(this) on and inserts the rows computed here for those days;
@@ -326,7 +327,8 @@ bucket_lookup as (
                 0
             )
         ) as dpd_values (dpd_days)
-    inner join dpd_buckets
+    -- left join: a DPD value outside every range keeps its array slot (NULL bucket, caught by tests)
+    left join dpd_buckets
         on
             dpd_values.dpd_days >= dpd_buckets.min_dpd
             and dpd_values.dpd_days <= coalesce(dpd_buckets.max_dpd, dpd_values.dpd_days)
