@@ -18,13 +18,7 @@ with loan_days as (
 ),
 
 run_window as (
-    select
-        {%- if is_incremental() %}
-            {{ daily_window_start(this) }} as window_start_date,
-        {%- else %}
-            date '1900-01-01' as window_start_date,
-        {%- endif %}
-        {{ daily_source_watermark() }} as source_loaded_at
+    {{ daily_run_window() }}
 ),
 
 consecutive_days as (

@@ -11,18 +11,9 @@
 
 {#- the branch measures that add up (every one of branch_metrics_daily but the ratios) -#}
 {%- set par_levels = ['par1', 'par15', 'par30'] -%}
-{%- set count_measures = ['officers_with_active_loans', 'active_loans', 'active_borrowers'] -%}
-{%- set amount_measures = ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'] -%}
-{%- for level in par_levels -%}
-    {%- do count_measures.append(level ~ '_loans') -%}
-    {%- do amount_measures.append(level ~ '_amount') -%}
-{%- endfor -%}
-{%- for bucket in var('dpd_bucket_columns') -%}
-    {%- do count_measures.append(bucket.column_prefix ~ '_loans') -%}
-    {%- do amount_measures.append(bucket.column_prefix ~ '_amount') -%}
-{%- endfor -%}
-{%- do count_measures.extend(['disbursed_count', 'fimr_loans']) -%}
-{%- do amount_measures.extend(['disbursed_amount', 'due_amount', 'collected_amount']) %}
+{%- set measures = additive_daily_measures() -%}
+{%- set count_measures = ['officers_with_active_loans'] + measures['count'] -%}
+{%- set amount_measures = measures['amount'] %}
 
 {# the window rule reads int_loan_days (rows rewritten since this model's last run) #}
 -- depends_on: {{ ref('int_loan_days') }}
@@ -32,13 +23,7 @@ with branch_metrics as (
 ),
 
 run_window as (
-    select
-        {%- if is_incremental() %}
-            {{ daily_window_start(this) }} as window_start_date,
-        {%- else %}
-            date '1900-01-01' as window_start_date,
-        {%- endif %}
-        {{ daily_source_watermark() }} as source_loaded_at
+    {{ daily_run_window() }}
 ),
 
 portfolio_sums as (
