@@ -182,7 +182,7 @@ final as (
             {{ level }}_amount::numeric(38, 10) as {{ level }}_amount,
         {%- endfor %}
         {%- for level, threshold in par_levels %}
-            ({{ level }}_amount / nullif(gross_loan_portfolio, 0))::numeric(38, 10) as {{ level }}_ratio,
+            {{ safe_ratio(level ~ '_amount', 'gross_loan_portfolio') }} as {{ level }}_ratio,
         {%- endfor %}
         {%- for level, threshold in par_levels %}
             {{ level }}_loans::integer as {{ level }}_loans,

@@ -49,7 +49,7 @@ final as (
             {{ measure }}::numeric(38, 10) as {{ measure }},
         {%- endfor %}
         {%- for level in par_levels %}
-            ({{ level }}_amount / nullif(gross_loan_portfolio, 0))::numeric(38, 10) as {{ level }}_ratio,
+            {{ safe_ratio(level ~ '_amount', 'gross_loan_portfolio') }} as {{ level }}_ratio,
         {%- endfor %}
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at

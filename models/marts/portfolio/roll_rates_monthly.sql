@@ -149,7 +149,7 @@ final as (
         rolled_principal_amount::numeric(38, 10) as rolled_principal_amount,
         from_bucket_loans::integer as from_bucket_loans,
         from_bucket_principal_amount::numeric(38, 10) as from_bucket_principal_amount,
-        (rolled_principal_amount / nullif(from_bucket_principal_amount, 0))::numeric(38, 10) as roll_rate_ratio,
+        {{ safe_ratio('rolled_principal_amount', 'from_bucket_principal_amount') }} as roll_rate_ratio,
         period_end_date::date as metric_date,
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at

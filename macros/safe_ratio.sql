@@ -1,0 +1,5 @@
+{#- A ratio as METRICS.md defines them: numeric division (never integer division), NULL when the
+    denominator is 0 (e.g. PAR with GLP 0), kept at numeric(38, 10) until presentation. -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    ({{ numerator }} / nullif({{ denominator }}, 0))::numeric(38, 10)
+{%- endmacro %}
