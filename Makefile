@@ -27,9 +27,7 @@ test: $(STAMP) lint pytest ci-build bouncer
 
 lint: $(STAMP)
 	$(BIN)/ruff check scripts
-	$(SEEDS) warehouse start >/dev/null
-	$(SEEDS) dbt deps --quiet >/dev/null 2>&1 || true
-	DBT_PROFILES_DIR=.warehouse/dbt-profiles $(BIN)/sqlfluff lint models tests --processes 2 --disable-progress-bar --nocolor
+	$(SEEDS) exec --target ci -- sqlfluff lint models tests --processes 2 --disable-progress-bar --nocolor
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest; status=$$?; \

@@ -1,7 +1,8 @@
-"""`seedsmetrics dbt ARGS...`: run dbt with the project's environment.
+"""`seedsmetrics dbt ARGS...`: run dbt with the project's environment; `seedsmetrics exec`: any
+other tool that reads the dbt profile (sqlfluff's dbt templater) with the same environment.
 
 Sets DO_NOT_TRACK=1 and PGTZ=UTC, points dbt at the profile, and starts the embedded warehouse
-when the target is dev/ci and no WAREHOUSE_HOST is given.
+(and creates the target's database) when the target is dev/ci and no WAREHOUSE_HOST is given.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER)
     parser.set_defaults(func=run)
 
+    exec_parser = subparsers.add_parser(
+        "exec", help="run a command (e.g. sqlfluff) with the environment of a dbt target (default dev)")
+    exec_parser.add_argument("--target", default=None, help="dbt profile target (default: SEEDS_TARGET or dev)")
+    exec_parser.add_argument("tool_args", nargs=argparse.REMAINDER, metavar="COMMAND ...")
+    exec_parser.set_defaults(func=run_exec)
+
 
 def target_from_args(dbt_args: list[str]) -> str | None:
     for index, arg in enumerate(dbt_args):
@@ -31,9 +38,14 @@ def target_from_args(dbt_args: list[str]) -> str | None:
     return None
 
 
+def venv_executable(name: str) -> str:
+    """A console script of this environment (beside the running python), else `name` on PATH."""
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
 def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+    return venv_executable("dbt")
 
 
 def run_dbt(dbt_args: list[str], check: bool = False) -> int:
@@ -49,3 +61,18 @@ def run_dbt(dbt_args: list[str], check: bool = False) -> int:
 
 def run(args: argparse.Namespace) -> int:
     return run_dbt(args.dbt_args)
+
+
+def run_exec(args: argparse.Namespace) -> int:
+    from seedsmetrics.errors import UserError
+
+    tool_args = args.tool_args[1:] if args.tool_args[:1] == ["--"] else args.tool_args
+    if not tool_args:
+        raise UserError("exec needs a command, e.g. `seedsmetrics exec --target ci -- sqlfluff lint models`")
+    settings.prepare_environment(args.target)
+    executable = venv_executable(tool_args[0])
+    try:
+        result = subprocess.run([executable, *tool_args[1:]], cwd=warehouse.project_root(), env=os.environ.copy())
+        return result.returncode
+    except FileNotFoundError:
+        raise UserError(f"exec: command not found: {tool_args[0]}") from None
