@@ -4,6 +4,7 @@ named by CI_SOURCE_DATABASE_URL when it is set)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,21 @@ from psycopg import sql
 from seedsmetrics import warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT_ROOT.parent / "shared"
+
+
+def find_shared_dir() -> Path | None:
+    """The lender's ../shared folder: SEEDS_SHARED_DIR, beside this checkout, or beside the local
+    repository this checkout was cloned from (CI runs a clean clone in a temporary folder)."""
+    candidates = [Path(os.environ["SEEDS_SHARED_DIR"])] if os.environ.get("SEEDS_SHARED_DIR") else []
+    candidates.append(PROJECT_ROOT.parent / "shared")
+    origin = subprocess.run(["git", "-C", str(PROJECT_ROOT), "remote", "get-url", "origin"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared")
+    return next((path for path in candidates if (path / "METRICS.md").exists()), None)
+
+
+SHARED = find_shared_dir()
 
 
 @pytest.fixture(scope="session")
