@@ -45,12 +45,27 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - last resort: still one line, still non-zero
         import psycopg
 
-        if isinstance(error, psycopg.OperationalError):
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            print(f"seedsmetrics: error: cannot connect: {first_line}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        raise
+        if not isinstance(error, psycopg.Error):
+            raise
+        message, code = database_error(error)
+        print(f"seedsmetrics: error: {message}", file=sys.stderr)
+        return code
     return EXIT_FAILED
+
+
+def database_error(error: Exception) -> tuple[str, int]:
+    """One line and an exit code for a database error no command mapped itself: connection and
+    authentication failures and missing privileges are bad input (2), anything else a failure (1)."""
+    import psycopg
+
+    text = str(error).strip()
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    if sqlstate == "42501":
+        return f"permission denied: {first_line}", EXIT_BAD_INPUT
+    if sqlstate.startswith(("08", "28", "3D")) or (not sqlstate and isinstance(error, psycopg.OperationalError)):
+        return f"cannot connect: {first_line}", EXIT_BAD_INPUT
+    return f"database error ({sqlstate}): {first_line}", EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -51,7 +51,10 @@ def dbt_executable() -> str:
 def run_dbt(dbt_args: list[str], check: bool = False) -> int:
     """Run dbt in the project directory; return its exit code."""
     settings.prepare_environment(target_from_args(dbt_args))
-    result = subprocess.run([dbt_executable(), *dbt_args], cwd=warehouse.project_root(), env=os.environ.copy())
+    env = os.environ.copy()
+    if not sys.stdout.isatty():
+        env.setdefault("DBT_USE_COLORS", "false")  # no ANSI escapes in logs and pipes
+    result = subprocess.run([dbt_executable(), *dbt_args], cwd=warehouse.project_root(), env=env)
     if check and result.returncode != 0:
         from seedsmetrics.errors import EXIT_FAILED, UserError
 

@@ -2,13 +2,15 @@
 
 Steps: warehouse, synthetic Django source, load, dbt build, docs. Safe to re-run: the source is
 generated only when missing (or with --regenerate), the loader publishes atomically and dbt is
-idempotent.
+idempotent. The synthetic source lives in the embedded server (database `savings`); when
+SOURCE_DATABASE_URL is given, that source is loaded as it is and never written to.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import psycopg
 
 from seedsmetrics import settings, warehouse
 from seedsmetrics.dbt_runner import run_dbt
+from seedsmetrics.loader.connections import describe_url
 
 # the synthetic history ends on this day; the demo reports as of it so the numbers are meaningful
 DEMO_AS_OF = "2025-11-20"
@@ -57,12 +60,14 @@ def run(args: argparse.Namespace) -> int:
     started = step("warehouse")
     target = settings.resolve_target(args.target)
     print(f"    warehouse: {target.describe()}")
-    server = warehouse.start()
-    source_url = server.url(args.source_database)
+    given_source = os.environ.get("SOURCE_DATABASE_URL")
+    source_url = given_source or warehouse.start().url(args.source_database)
     done(started)
 
     started = step(f"synthetic Django source (scale {args.scale}, seed {args.seed}, as of {args.as_of})")
-    if _source_exists(source_url) and not args.regenerate:
+    if given_source:
+        print(f"    SOURCE_DATABASE_URL is given ({describe_url(given_source)}): loaded as it is, never written")
+    elif _source_exists(source_url) and not args.regenerate:
         print(f"    {source_url} already holds the source; kept (use --regenerate to rebuild)")
     else:
         counts = generate(source_url, scale=args.scale, seed=args.seed, as_of=args.as_of, replace=True,
@@ -75,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"    run {result.run_id}: {result.rows_written:,} rows written into schema {result.raw_schema}")
     done(started)
 
-    dbt_vars = json.dumps({"as_of_date": args.as_of})
-    started = step(f"dbt build (target {target.name}, as of {args.as_of})")
+    # the synthetic history ends on --as-of; a given (real) source reports as of today
+    as_of = None if given_source else args.as_of
+    dbt_vars = json.dumps({"as_of_date": as_of})
+    started = step(f"dbt build (target {target.name}, as of {as_of or 'today (Africa/Lagos)'})")
     run_dbt(["build", "--target", target.name, "--vars", dbt_vars], check=True)
     done(started)
 
@@ -93,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_summary(target: settings.Target, source_url: str, docs: Path | None) -> None:
     print("\nSummary")
-    print(f"  source (synthetic Django): {source_url}")
+    print(f"  source (Django):           {describe_url(source_url)}")
     print(f"  warehouse:                 {target.describe()}")
     marts = "marts" if target.name == "prod" else f"{target.schema}_marts"
     with psycopg.connect(target.conninfo()) as conn:

@@ -337,7 +337,9 @@ class RunLock:
 
     def __init__(self, target: settings.Target):
         self.target = target
-        self.key = lock_key(target.schema)
+        # what the run writes: the prefixed schemas of dev/ci (<schema>_marts, ...), or on prod the
+        # plain schema names whatever WAREHOUSE_SCHEMA says (macros/generate_schema_name.sql)
+        self.key = lock_key("prod" if target.name == "prod" else target.schema)
         self.conn: Any = None
 
     def acquire(self) -> None:
@@ -473,7 +475,8 @@ class Run:
         from seedsmetrics.loader import run_load
 
         with self.phase("load") as result:
-            source_url = self.args.source_url or os.environ.get("SOURCE_DATABASE_URL")
+            source_url = (self.args.source_url or os.environ.get("SOURCE_DATABASE_URL")
+                          or settings.embedded_source_url())
             result.details.update(source=describe_url(source_url), raw_schema=self.raw_schema)
             try:
                 loaded = run_load(source_url=source_url, target=self.target.name, raw_schema=self.raw_schema)

@@ -21,6 +21,8 @@ from seedsmetrics.errors import UserError
 PROFILE_NAME = "seeds_metrics"
 EMBEDDED_TARGETS = ("dev", "ci")
 EMBEDDED_MARKER = "SEEDS_EMBEDDED_WAREHOUSE"
+# the database of the embedded server that `seedsmetrics demo` fills with the synthetic source
+DEMO_SOURCE_DATABASE = "savings"
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,19 @@ def resolve_target(target: str | None = None) -> Target:
     return Target(name=name, host=str(raw["host"]), port=int(raw.get("port", 5432)), user=str(raw["user"]),
                   password=str(raw.get("password") or ""), dbname=str(raw["dbname"]),
                   schema=str(raw["schema"]), sslmode=str(raw.get("sslmode") or "prefer"))
+
+
+def embedded_source_url() -> str | None:
+    """The demo's synthetic source (database `savings` of the embedded server), the default source
+    when the warehouse target is the embedded server and SOURCE_DATABASE_URL is not set; None when
+    the warehouse is not embedded or the demo has not created that database."""
+    if os.environ.get(EMBEDDED_MARKER) != "1":
+        return None
+    server = warehouse.status()
+    if server is None:
+        return None
+    import psycopg
+
+    with psycopg.connect(server.url("postgres"), connect_timeout=10) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", [DEMO_SOURCE_DATABASE]).fetchone()
+    return server.url(DEMO_SOURCE_DATABASE) if found else None

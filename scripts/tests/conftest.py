@@ -3,10 +3,12 @@ named by CI_SOURCE_DATABASE_URL when it is set)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -14,6 +16,8 @@ import pytest
 from psycopg import sql
 
 from seedsmetrics import warehouse
+from seedsmetrics.dbt_runner import run_dbt
+from seedsmetrics.loader import run_load
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +87,53 @@ def source_db(embedded: warehouse.Embedded) -> Iterator[Callable[[str], str]]:
     factory = DatabaseFactory(admin_url)
     yield factory
     factory.drop_all()
+
+
+class Project:
+    """dbt and the loader pointed at one throw-away warehouse database (WAREHOUSE_DBNAME) and one
+    source database, with its own artifacts folder; the schema prefix (WAREHOUSE_SCHEMA) is chosen
+    per dbt call. dbt also writes its log as JSON lines to <tmp>/logs/dbt.log (see dbt_warnings)."""
+
+    def __init__(self, warehouse_url: str, source_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        from psycopg.conninfo import conninfo_to_dict
+
+        self.warehouse_url = warehouse_url
+        self.source_url = source_url
+        self.tmp_path = tmp_path
+        self.monkeypatch = monkeypatch
+        monkeypatch.setenv("SEEDS_TARGET", "dev")
+        monkeypatch.setenv("WAREHOUSE_DBNAME", conninfo_to_dict(warehouse_url)["dbname"])
+        monkeypatch.setenv("SEEDS_RAW_SCHEMA", "raw")
+
+    def load(self, full: bool = False) -> None:
+        run_load(self.source_url, target="dev", raw_schema="raw", full=full)
+
+    def dbt(self, command: str, schema: str, as_of: date, *extra: str, check: bool = True) -> int:
+        """`dbt <command> ...` (command may be two words: "source freshness"); its exit code."""
+        self.monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
+        return run_dbt([*command.split(), "--target", "dev", "--target-path", str(self.tmp_path / "target"),
+                        "--log-path", str(self.tmp_path / "logs"), "--log-format-file", "json",
+                        "--vars", json.dumps({"raw_schema": "raw", "as_of_date": as_of.isoformat()}),
+                        *extra], check=check)
+
+    def dbt_warnings(self) -> list[str]:
+        """Warnings dbt itself logged (deprecations, config and type mismatches), leaving out the
+        results of data tests configured to warn: those are the data speaking, not dbt."""
+        warnings = []
+        for line in (self.tmp_path / "logs" / "dbt.log").read_text().splitlines():
+            event = json.loads(line)
+            info = event.get("info", {})
+            if info.get("level") != "warn":
+                continue
+            node = event.get("data", {}).get("node_info", {})
+            if info.get("name") in ("LogTestResult", "RunResultWarning", "RunResultWarningMessage",
+                                    "StatsLine", "EndOfRunSummary") or node.get("resource_type") == "test":
+                continue
+            warnings.append(f"{info.get('name')}: {info.get('msg')}")
+        return warnings
+
+
+@pytest.fixture
+def project(warehouse_db: Callable[[str], str], source_db: Callable[[str], str], tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+    yield Project(warehouse_db("proj_wh"), source_db("proj_src"), tmp_path, monkeypatch)

@@ -13,19 +13,15 @@ row as it was. The incremental schemas must also pass the portfolio marts' data 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
-from seedsmetrics.dbt_runner import run_dbt
-from seedsmetrics.loader import run_load
 from seedsmetrics.source_generator import generate, simulate_day
+
+from .conftest import Project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -51,36 +47,6 @@ RUN_METADATA_COLUMNS = {"computed_at", "source_loaded_at"}
 # and the core marts their reconciliation tests read; `build` of models and seeds only (no tests)
 SELECT = ["--select", "+path:models/marts/portfolio", "fct_loans", "fct_loan_installments",
           "--resource-type", "model", "--resource-type", "seed"]
-
-
-class Project:
-    """dbt and the loader pointed at one throw-away warehouse database (WAREHOUSE_DBNAME), with
-    its own artifacts folder; the schema prefix (WAREHOUSE_SCHEMA) is chosen per call."""
-
-    def __init__(self, warehouse_url: str, source_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-        self.warehouse_url = warehouse_url
-        self.source_url = source_url
-        self.tmp_path = tmp_path
-        self.monkeypatch = monkeypatch
-        monkeypatch.setenv("SEEDS_TARGET", "dev")
-        monkeypatch.setenv("WAREHOUSE_DBNAME", conninfo_to_dict(warehouse_url)["dbname"])
-        monkeypatch.setenv("SEEDS_RAW_SCHEMA", "raw")
-
-    def load(self) -> None:
-        run_load(self.source_url, target="dev", raw_schema="raw")
-
-    def dbt(self, command: str, schema: str, as_of: date, *extra: str) -> None:
-        self.monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
-        run_dbt([command, "--target", "dev", "--target-path", str(self.tmp_path / "target"),
-                 "--log-path", str(self.tmp_path / "logs"),
-                 "--vars", json.dumps({"raw_schema": "raw", "as_of_date": as_of.isoformat()}),
-                 *extra], check=True)
-
-
-@pytest.fixture
-def project(warehouse_db: Callable[[str], str], source_db: Callable[[str], str], tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    yield Project(warehouse_db("daily_wh"), source_db("daily_src"), tmp_path, monkeypatch)
 
 
 def columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:

@@ -538,6 +538,44 @@ def test_tables_config_and_text_format(make_env: Callable[..., Env], tmp_path: P
     assert [r.table for r in result.tables] == ["loans_holiday"]
 
 
+def test_views_and_partitioned_tables_as_sources(make_env: Callable[..., Env], tmp_path: Path) -> None:
+    # COPY refuses views and partitioned tables in table form: the loader reads them by query
+    env = make_env()
+    env.source_sql("create view holiday_view as select * from loans_holiday",
+                   "create table holiday_parts (like loans_holiday) partition by range (date)",
+                   "create table holiday_parts_all partition of holiday_parts default",
+                   "insert into holiday_parts select * from loans_holiday")
+    config = tmp_path / "tables.yml"
+    config.write_text("tables:\n"
+                      "  - {name: holiday_view, primary_key: [id]}\n"
+                      "  - {name: holiday_parts, primary_key: [id], mode: incremental, cursor: [updated_at]}\n")
+    for _ in range(2):  # a first (full) load, then an incremental one
+        env.load(config_path=str(config))
+        for table in ("holiday_view", "holiday_parts"):
+            columns = env.source_columns(table)
+            assert digest(env.warehouse, env.raw, table, columns) == digest(env.source, env.src, "loans_holiday",
+                                                                            columns)
+
+
+def test_warehouse_privilege_errors_are_one_line(make_env: Callable[..., Env],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    env = make_env()
+    role, password = f"load_ro_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    dbname = conninfo_to_dict(env.warehouse)["dbname"]
+    env.warehouse_sql(f"create role {role} login password '{password}'")
+    env.warehouse_sql(f'grant connect on database "{dbname}" to {role}')
+    env.warehouse_sql(f'revoke create on database "{dbname}" from public')
+    try:
+        os.environ.update(WAREHOUSE_USER=role, WAREHOUSE_PASSWORD=password)
+        assert env.cli() == EXIT_BAD_INPUT
+        err = _one_line_error(capsys)
+        assert "permission denied" in err and password not in err
+    finally:
+        env.warehouse_sql(f'grant create on database "{dbname}" to public')
+        env.warehouse_sql(f"drop owned by {role}")
+        env.warehouse_sql(f"drop role {role}")
+
+
 def test_dry_run_prints_the_plan_and_writes_nothing(make_env: Callable[..., Env],
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     env = make_env()

@@ -150,9 +150,10 @@ class _Context:
 
 def _copy_out(plan: TablePlan, ctx: _Context) -> sql.Composable:
     """The source COPY: the plain table form when it can be (a heap scan without the executor's
-    projection, measurably cheaper on the source), a query for casts and the incremental window."""
+    projection, measurably cheaper on the source), a query for casts, the incremental window and
+    relations that are not plain tables (COPY refuses views and partitioned tables in table form)."""
     fmt = sql.SQL(plan.config.format)
-    if not any(column.cast for column in plan.source_columns) and not _windowed(plan):
+    if plan.source_relkind == "r" and not any(column.cast for column in plan.source_columns) and not _windowed(plan):
         return sql.SQL("copy {}.{} ({}) to stdout (format {})").format(
             sql.Identifier(ctx.config.source_schema), sql.Identifier(plan.name),
             raw_layer.column_list(plan.source_columns), fmt)
@@ -471,11 +472,12 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
         config = replace(config, overlap=overlap if isinstance(overlap, timedelta)
                          else parse_duration(overlap, "--overlap"))
     schema = raw_layer.check_schema_name(raw_schema or os.environ.get("SEEDS_RAW_SCHEMA") or "raw")
-    url = source_url or os.environ.get("SOURCE_DATABASE_URL")
-    if not url:
-        raise UserError("no source database: set SOURCE_DATABASE_URL or pass --source-url")
-    source_info = source_conninfo(url)
     warehouse_target = settings.resolve_target(target)
+    url = source_url or os.environ.get("SOURCE_DATABASE_URL") or settings.embedded_source_url()
+    if not url:
+        raise UserError("no source database: set SOURCE_DATABASE_URL or pass --source-url (on the embedded "
+                        "warehouse, `seedsmetrics demo` creates the default source)")
+    source_info = source_conninfo(url)
     warehouse_info = warehouse_target.conninfo(application_name=APPLICATION_NAME)
     hidden = secrets_of(url) + ([warehouse_target.password] if warehouse_target.password else [])
     names = [table.name for table in config.tables]

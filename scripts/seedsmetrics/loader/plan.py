@@ -50,6 +50,8 @@ class SourceTable:
     est_rows: int
     est_bytes: int
     columns: dict[str, SourceColumn]
+    # pg_class.relkind: 'r' plain table; views, partitioned tables, ... need COPY (SELECT ...)
+    relkind: str = "r"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class TablePlan:
     est_rows: int
     est_bytes: int
     new_columns: list[str] = field(default_factory=list)
+    source_relkind: str = "r"
 
     @property
     def name(self) -> str:
@@ -97,7 +100,7 @@ class TablePlan:
 
 
 SOURCE_CATALOG = """
-select c.relname, has_table_privilege(c.oid, 'SELECT'), greatest(c.reltuples, 0)::bigint,
+select c.relname, c.relkind::text, has_table_privilege(c.oid, 'SELECT'), greatest(c.reltuples, 0)::bigint,
        pg_relation_size(c.oid),
        a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid::bigint, t.typtype,
        t.typbasetype::bigint, format_type(t.typbasetype, t.typtypmod)
@@ -112,9 +115,9 @@ order by c.relname, a.attnum
 
 def read_source(conn: psycopg.Connection, schema: str, names: list[str]) -> dict[str, SourceTable]:
     tables: dict[str, SourceTable] = {}
-    for (relname, can_select, est_rows, est_bytes, attname, source_type, typoid, typtype,
+    for (relname, relkind, can_select, est_rows, est_bytes, attname, source_type, typoid, typtype,
          basetype, base_name) in conn.execute(SOURCE_CATALOG, [schema, names]):
-        table = tables.setdefault(relname, SourceTable(relname, can_select, est_rows, est_bytes, {}))
+        table = tables.setdefault(relname, SourceTable(relname, can_select, est_rows, est_bytes, {}, relkind))
         if typoid < FIRST_NORMAL_OID:
             column = SourceColumn(attname, source_type, source_type, cast=False)
         elif typtype == "d" and basetype < FIRST_NORMAL_OID:
@@ -207,4 +210,4 @@ def build_plan(config: LoadConfig, table: TableConfig, source: SourceTable | Non
     return TablePlan(config=table, mode=mode, reason=reason, columns=columns, cursor=cursor,
                      watermark=raw.watermark, lower_bound=lower, current_shadow=raw.shadow,
                      view_exists=raw.relkind == "v", est_rows=source.est_rows, est_bytes=source.est_bytes,
-                     new_columns=[column.name for column in new_columns])
+                     new_columns=[column.name for column in new_columns], source_relkind=source.relkind)
