@@ -782,3 +782,51 @@ def test_progress_on_a_terminal_and_in_logs() -> None:
     Progress(stream=log, tty=False).table_done("loans_ajoloan", "incremental", 7, 1024, 0.5, run_id="r1")
     assert re.fullmatch(r"ts=\S+Z logger=seedsmetrics.load event=table_copied table=loans_ajoloan mode=incremental"
                         r" rows=7 mb=0.0 mb_per_s=0.0 seconds=0.50 run_id=r1\n", log.getvalue())
+
+
+def test_parallel_workers_read_one_consistent_snapshot(make_env: Callable[..., Env],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables copied on several connections all read the coordinator's exported snapshot: changes
+    committed after it was taken (before the workers even connect) are in none of the copies, and
+    the next run has them."""
+    import threading
+
+    from seedsmetrics.loader import engine
+
+    env = make_env(MID)
+    before = env.source_snapshot()
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)  # every table is "big": a worker each
+    monkeypatch.setenv("SEEDS_LOADER_PAUSE_AT", "snapshot")  # pause once the snapshot is exported
+    monkeypatch.setenv("SEEDS_LOADER_PAUSE_SECONDS", "3")
+    outcome: dict[str, object] = {}
+
+    def load() -> None:
+        try:
+            outcome["result"] = env.load(jobs=3)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test thread below
+            outcome["error"] = error
+
+    def source_readers(conn: psycopg.Connection) -> int:
+        return conn.execute("select count(*) from pg_stat_activity where application_name = 'seedsmetrics-load'"
+                            " and datname = current_database()").fetchone()[0]
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    with psycopg.connect(env.source, autocommit=True) as conn:
+        deadline = time.monotonic() + 30
+        while source_readers(conn) < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert source_readers(conn) == 1, "only the coordinator is connected while paused"
+        env.source_sql(*CHANGES)  # committed after the snapshot, before any worker connects
+        peak = 1
+        while loader.is_alive() and peak < 3:
+            peak = max(peak, source_readers(conn))
+            time.sleep(0.02)
+    loader.join(120)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    assert peak == 3, "three source connections: the coordinator and two workers"
+    assert env.snapshot() == before, "every table is the source as of the snapshot, none has the later changes"
+    monkeypatch.delenv("SEEDS_LOADER_PAUSE_AT")
+    env.load()
+    env.assert_equal()

@@ -65,7 +65,7 @@ from seedsmetrics.loader.progress import Progress
 from seedsmetrics.loader.relay import Cancelled, Copied, relay
 
 PAUSE_ENV = "SEEDS_LOADER_PAUSE_AT"
-PAUSE_PHASES = ("locked", "copy", "copied", "publish", "published")
+PAUSE_PHASES = ("locked", "snapshot", "copy", "copied", "publish", "published")
 DEFAULT_JOBS = 2
 # full copies smaller than this do not get a worker of their own
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -502,6 +502,7 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
             source.read_only = True
             # now() is the transaction's start: everything committed before it is in the snapshot
             snapshot_start, snapshot_id = source.execute("select now(), pg_export_snapshot()").fetchone()
+            pause_point("snapshot")
             found = read_source(source, config.source_schema, names)
             raw = raw_layer.read_raw(wh, schema, names)
             loaded_at = wh.execute("select clock_timestamp()").fetchone()[0]
