@@ -99,14 +99,49 @@
         )
 
         {%- else %}
+        {#- the daily model this one is computed from (config meta daily_window_upstream, default
+            int_loan_days): the days it rewrote since this model's last run must be rewritten
+            here too. At parse time meta_get returns '' (the ref is then int_loan_days). -#}
+        {%- set upstream = config.meta_get('daily_window_upstream') or 'int_loan_days' %}
 
-        -- int_loan_days rows rewritten since this model's last run (changed loans, schedules,
-        -- holidays and repayments all rewrite int_loan_days from the first day they affect)
-        changed_loans as (
-            select min(loan_days.metric_date) as first_changed_date
-            from {{ ref('int_loan_days') }} as loan_days
+        -- {{ upstream }} rows rewritten since this model's last run (changed loans, schedules,
+        -- holidays and repayments rewrite int_loan_days from the first day they affect)
+        changed_upstream as (
+            select min(upstream_rows.metric_date) as first_changed_date
+            from {{ ref(upstream) }} as upstream_rows
             inner join stored
-                on loan_days.computed_at > stored.last_computed_at
+                on upstream_rows.computed_at > stored.last_computed_at
+        ),
+
+        {%- if config.meta_get('daily_window_officer_attributes') %}
+
+        -- officers whose branch or region (dim_officers, current) differ from the stored rows of
+        -- the last day: attribution is current, so all their days change
+        moved_officers as (
+            select min(officers.first_disbursement_date) as first_changed_date
+            from {{ ref('dim_officers') }} as officers
+            inner join {{ this_relation }} as stored_rows
+                on officers.officer_id = stored_rows.officer_id
+            inner join stored
+                on stored_rows.metric_date = stored.last_metric_date
+            where
+                officers.branch is distinct from stored_rows.branch
+                or officers.region is distinct from stored_rows.region
+        ),
+
+        {%- endif %}
+
+        changed_loans as (
+            select least(
+                changed_upstream.first_changed_date
+                {%- if config.meta_get('daily_window_officer_attributes') %},
+                    moved_officers.first_changed_date
+                {%- endif %}
+            ) as first_changed_date
+            from changed_upstream
+            {%- if config.meta_get('daily_window_officer_attributes') %}
+                cross join moved_officers
+            {%- endif %}
         )
 
         {%- endif %}

@@ -5,7 +5,9 @@ End to end on real PostgreSQL, in throw-away databases of the embedded server: a
 source generated up to D-3, loaded (`run_load`) and built with as_of_date D-3; then for D-2, D-1
 and D one more simulated day of activity (new repayments, repayments backdated up to a week, a
 reversal, new loans), an incremental load and an incremental dbt run with as_of_date = that day.
-A full refresh of the same models into a second set of schemas, from the same raw tables and
+Each day the source also rewrites history without a new repayment (a company holiday declared in
+the past, an officer moving branch, a loan changing officer). A full refresh of the
+same models into a second set of schemas, from the same raw tables and
 as-of date, must then hold the same rows in every daily model (EXCEPT ALL both ways, every column
 but the run metadata computed_at and source_loaded_at). A second incremental run with nothing new must leave every
 row as it was. The incremental schemas must also pass the portfolio marts' data tests.
@@ -96,6 +98,27 @@ def assert_equal(conn: psycopg.Connection, left: str, right: str, what: str) -> 
     assert not empty, f"{what}: no rows in {empty} (the comparison would prove nothing)"
 
 
+def rewrite_history(source_url: str, day: date, offset: int) -> None:
+    """Source edits that change the past without any new repayment, one kind per simulated day so
+    none hides another: a company holiday declared on a past business day (derived schedules
+    shift), the busiest officer moving to another branch (attribution is current: all their days
+    now belong to it), the newest loan of another officer handed to a third one."""
+    when = f"{day.isoformat()} 12:00:00+00"
+    with psycopg.connect(source_url, autocommit=True) as conn:
+        busiest, second, third = (row[0] for row in conn.execute(
+            "select agent_id from loans_ajoloan where is_disbursed group by agent_id"
+            " order by count(*) desc, agent_id limit 3").fetchall())
+        if offset == 2:
+            conn.execute("insert into loans_holiday (date, name, type, created_at, updated_at)"
+                         " values (%s, 'Declared holiday', 'company', %s, %s)", [day - timedelta(days=20), when, when])
+        elif offset == 1:
+            conn.execute("update accounts_customuser set user_branch = 'Ibadan Ring Road', updated_at = %s"
+                         " where id = %s", [when, busiest])
+        else:
+            conn.execute("update loans_ajoloan set agent_id = %s, updated_at = %s where id = (select max(id)"
+                         " from loans_ajoloan where agent_id = %s and is_disbursed)", [third, when, second])
+
+
 def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Project) -> None:
     start = AS_OF - timedelta(days=3)
     generate(project.source_url, scale=SCALE, seed=SEED, as_of=start)
@@ -107,6 +130,7 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
         day = AS_OF - timedelta(days=offset)
         counts = simulate_day(project.source_url, day, seed=SEED)
         backdated += counts["backdated"]
+        rewrite_history(project.source_url, day, offset)
         project.load()
         project.dbt("build", INCREMENTAL, day, *SELECT)
     assert backdated > 0, "the simulated days must include backdated repayments (late data)"

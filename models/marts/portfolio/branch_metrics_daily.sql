@@ -7,6 +7,7 @@
         incremental_strategy='daily_window',
         unique_key=['branch', 'metric_date'],
         on_schema_change='fail',
+        meta={'daily_window_upstream': 'officer_metrics_daily'},
     )
 }}
 
@@ -15,9 +16,6 @@
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = measures['count'] -%}
 {%- set amount_measures = measures['amount'] %}
-
-{# the window rule reads int_loan_days (rows rewritten since this model's last run) #}
--- depends_on: {{ ref('int_loan_days') }}
 
 with officer_metrics as (
     select * from {{ ref('officer_metrics_daily') }}

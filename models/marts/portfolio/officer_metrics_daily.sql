@@ -9,6 +9,7 @@
         incremental_strategy='daily_window',
         unique_key=['officer_id', 'metric_date'],
         on_schema_change='fail',
+        meta={'daily_window_officer_attributes': true},
     )
 }}
 

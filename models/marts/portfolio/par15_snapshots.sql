@@ -9,10 +9,9 @@
         incremental_strategy='daily_window',
         unique_key=['officer_id', 'snapshot_date'],
         on_schema_change='fail',
+        meta={'daily_window_upstream': 'officer_metrics_daily'},
     )
 }}
-{# the window rule reads int_loan_days (rows rewritten since this model's last run) #}
--- depends_on: {{ ref('int_loan_days') }}
 
 with officer_metrics as (
     select * from {{ ref('officer_metrics_daily') }}

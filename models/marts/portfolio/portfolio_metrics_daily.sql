@@ -6,6 +6,7 @@
         incremental_strategy='daily_window',
         unique_key='metric_date',
         on_schema_change='fail',
+        meta={'daily_window_upstream': 'branch_metrics_daily'},
     )
 }}
 
@@ -14,9 +15,6 @@
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = ['officers_with_active_loans'] + measures['count'] -%}
 {%- set amount_measures = measures['amount'] %}
-
-{# the window rule reads int_loan_days (rows rewritten since this model's last run) #}
--- depends_on: {{ ref('int_loan_days') }}
 
 with branch_metrics as (
     select * from {{ ref('branch_metrics_daily') }}
