@@ -8,15 +8,20 @@ SEEDS := $(BIN)/seedsmetrics
 export DO_NOT_TRACK := 1
 export PGTZ := UTC
 
-.PHONY: demo test lint pytest ci-build ci-slim bouncer docs warehouse-start warehouse-stop bench-load bench-build clean
+.PHONY: venv lock demo test lint pytest ci-build ci-slim bouncer docs warehouse-start warehouse-stop bench-load bench-build clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## lock: record the exact versions of the current environment in constraints.txt
+lock: $(STAMP)
+	@{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
 
 ## demo: embedded warehouse, synthetic Django source (scale 0.1), load, dbt build, docs
 demo: $(STAMP)
