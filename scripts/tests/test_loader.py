@@ -668,6 +668,17 @@ def test_lossless_casts() -> None:
     assert not lossless_cast("timestamp without time zone", "timestamp with time zone")
 
 
+def test_shadow_names_fit_and_never_collide() -> None:
+    from seedsmetrics.loader import raw_layer
+
+    run_id = "20261201t150723_a665ae"
+    assert raw_layer.shadow_name("loans_ajoloan", run_id) == f"loans_ajoloan__{run_id}"
+    long_a, long_b = "x" * 40 + "_repayments", "x" * 40 + "_schedules"
+    names = {raw_layer.shadow_name(long_a, run_id), raw_layer.shadow_name(long_b, run_id),
+             raw_layer.delta_name(long_a, run_id), raw_layer.delta_name(long_b, run_id)}
+    assert len(names) == 4 and all(len(name) <= 63 for name in names)
+
+
 def test_durations_and_scrubbing() -> None:
     assert parse_duration("1h", "x") == timedelta(hours=1)
     assert parse_duration("90", "x") == timedelta(seconds=90)

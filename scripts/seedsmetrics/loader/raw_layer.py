@@ -51,12 +51,22 @@ def internal_schema(raw_schema: str) -> str:
     return f"_{raw_schema}_internal"
 
 
+def _short(table: str, width: int) -> str:
+    """`table` cut to `width` characters so a name with the run id fits PostgreSQL's 63; a cut
+    name ends in a hash of the whole name, so two long names that share a prefix never collide."""
+    if len(table) <= width:
+        return table
+    import hashlib
+
+    return f"{table[:width - 9]}_{hashlib.md5(table.encode()).hexdigest()[:8]}"
+
+
 def shadow_name(table: str, run_id: str) -> str:
-    return f"{table[:38]}__{run_id}"
+    return f"{_short(table, 38)}__{run_id}"
 
 
 def delta_name(table: str, run_id: str) -> str:
-    return f"{table[:36]}__{run_id}_d"
+    return f"{_short(table, 36)}__{run_id}_d"
 
 
 def lock_key(raw_schema: str) -> int:
