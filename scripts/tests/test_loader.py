@@ -316,7 +316,9 @@ def test_equal_timestamp_ties_are_not_lost(make_env: Callable[..., Env]) -> None
                    " created_at, updated_at) values (2001, 1, 10, md5('tie1')::uuid, %s, %s, %s),"
                    " (2002, 1, 20, md5('tie2')::uuid, %s, %s, %s)", params=[T0] * 6)
     env.source_sql("update loans_ajoloanschedule set paid_amount = 1, updated_at = %s where id = 7", params=[T0])
-    result = env.load(overlap="0")
+    log = io.StringIO()
+    result = env.load(overlap="0", progress=Progress(stream=log, tty=False))
+    assert "event=warning" in log.getvalue() and "overlap 0:00:00 is shorter" in log.getvalue()
     assert result.table("loans_ajoloanrepayment").lower_bound == T0
     assert result.table("loans_ajoloanrepayment").rows_written == 2
     assert result.table("loans_ajoloanschedule").rows_written == 1

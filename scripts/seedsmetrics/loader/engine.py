@@ -67,6 +67,8 @@ from seedsmetrics.loader.relay import Cancelled, Copied, relay
 PAUSE_ENV = "SEEDS_LOADER_PAUSE_AT"
 PAUSE_PHASES = ("locked", "snapshot", "copy", "copied", "publish", "published")
 DEFAULT_JOBS = 2
+# an incremental window reaching back less than this can miss rows committed late (warned)
+MIN_SAFE_OVERLAP = timedelta(minutes=1)
 # full copies smaller than this do not get a worker of their own
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
@@ -471,6 +473,11 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
     if overlap is not None:
         config = replace(config, overlap=overlap if isinstance(overlap, timedelta)
                          else parse_duration(overlap, "--overlap"))
+    if config.overlap < MIN_SAFE_OVERLAP:
+        # Django stamps updated_at before its transaction commits: a row committed after our
+        # snapshot with an earlier stamp is only caught by the next run's overlap
+        progress.log("warning", reason=f"overlap {config.overlap} is shorter than {MIN_SAFE_OVERLAP}: rows"
+                     " committed late by long source transactions can be missed until the next full copy")
     schema = raw_layer.check_schema_name(raw_schema or os.environ.get("SEEDS_RAW_SCHEMA") or "raw")
     warehouse_target = settings.resolve_target(target)
     url = source_url or os.environ.get("SOURCE_DATABASE_URL") or settings.embedded_source_url()
