@@ -21,18 +21,33 @@ COMMAND_MODULES = (
     "seedsmetrics.demo",
     "seedsmetrics.pipeline",
 )
+# the module that registers each subcommand: a command line imports only its own module (a
+# scheduled `seedsmetrics load` every few minutes should not pay for the generator's imports)
+COMMAND_MODULE = {
+    "warehouse": "seedsmetrics.warehouse_cli",
+    "generate-source": "seedsmetrics.source_generator",
+    "load": "seedsmetrics.loader",
+    "dbt": "seedsmetrics.dbt_runner",
+    "exec": "seedsmetrics.dbt_runner",
+    "demo": "seedsmetrics.demo",
+    "run": "seedsmetrics.pipeline",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or, when argv names a known subcommand, of that one only."""
     parser = argparse.ArgumentParser(prog="seedsmetrics", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    command = argv[0] if argv else None
+    modules = [COMMAND_MODULE[command]] if command in COMMAND_MODULE else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -116,3 +116,21 @@ def test_local_state_is_ignored_by_git() -> None:
     ignored = subprocess.run(["git", "check-ignore", ".venv/", ".warehouse/", "target/", "logs/", "profiles.yml"],
                              capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.split()
     assert ignored == [".venv/", ".warehouse/", "target/", "logs/", "profiles.yml"]
+
+
+def test_each_command_loads_only_its_module() -> None:
+    import argparse
+    import importlib
+
+    from seedsmetrics import cli
+
+    assert set(cli.COMMAND_MODULE.values()) == set(cli.COMMAND_MODULES)
+    for command, module in cli.COMMAND_MODULE.items():
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(subparsers)
+        assert command in subparsers.choices, f"{module} does not register `{command}`"
+    # `seedsmetrics load` does not import the synthetic-source generator (a scheduled load starts fast)
+    probe = "import sys; from seedsmetrics.cli import build_parser; build_parser(['load']);" \
+            " print('seedsmetrics.source_generator' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
