@@ -3,6 +3,7 @@ the embedded warehouse; every check compares the raw copy with the source."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -500,26 +501,35 @@ def test_source_role_with_select_only(make_env: Callable[..., Env]) -> None:
         env.source_sql(f"drop owned by {role}", f"drop role {role}")
 
 
-def test_warehouse_role_without_temp_privilege(make_env: Callable[..., Env]) -> None:
-    # a hardened warehouse may revoke TEMP: deltas then go to unlogged tables of the internal schema
-    env = make_env()
+@contextlib.contextmanager
+def warehouse_login(env: Env, granted: str, revoked_from_public: str) -> Iterator[tuple[str, str]]:
+    """A login role with the database privileges `granted` on the test warehouse database while
+    PUBLIC loses `revoked_from_public` there; the loader's WAREHOUSE_USER/PASSWORD point at it.
+    Everything is undone afterwards. Yields (role, password)."""
     role, password = f"load_wh_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     dbname = conninfo_to_dict(env.warehouse)["dbname"]
     env.warehouse_sql(f"create role {role} login password '{password}'")
-    env.warehouse_sql(f'grant connect, create on database "{dbname}" to {role}')
-    env.warehouse_sql(f'revoke temporary on database "{dbname}" from public')
+    env.warehouse_sql(f'grant {granted} on database "{dbname}" to {role}')
+    env.warehouse_sql(f'revoke {revoked_from_public} on database "{dbname}" from public')
     try:
-        assert env.query("select has_database_privilege(%s, current_database(), 'TEMP')", [role]) == [(False,)]
         os.environ.update(WAREHOUSE_USER=role, WAREHOUSE_PASSWORD=password)
+        yield role, password
+    finally:
+        env.warehouse_sql(f'grant {revoked_from_public} on database "{dbname}" to public')
+        env.warehouse_sql(f"drop owned by {role}")
+        env.warehouse_sql(f"drop role {role}")
+
+
+def test_warehouse_role_without_temp_privilege(make_env: Callable[..., Env]) -> None:
+    # a hardened warehouse may revoke TEMP: deltas then go to unlogged tables of the internal schema
+    env = make_env()
+    with warehouse_login(env, granted="connect, create", revoked_from_public="temporary") as (role, _):
+        assert env.query("select has_database_privilege(%s, current_database(), 'TEMP')", [role]) == [(False,)]
         env.load()
         env.source_sql(*CHANGES)
         result = env.load()
         assert result.table("loans_ajoloanrepayment").mode == "incremental"
         env.assert_equal()
-    finally:
-        env.warehouse_sql(f'grant temporary on database "{dbname}" to public')
-        env.warehouse_sql(f"drop owned by {role}")
-        env.warehouse_sql(f"drop role {role}")
 
 
 def test_tables_config_and_text_format(make_env: Callable[..., Env], tmp_path: Path) -> None:
@@ -562,20 +572,10 @@ def test_views_and_partitioned_tables_as_sources(make_env: Callable[..., Env], t
 def test_warehouse_privilege_errors_are_one_line(make_env: Callable[..., Env],
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     env = make_env()
-    role, password = f"load_ro_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    dbname = conninfo_to_dict(env.warehouse)["dbname"]
-    env.warehouse_sql(f"create role {role} login password '{password}'")
-    env.warehouse_sql(f'grant connect on database "{dbname}" to {role}')
-    env.warehouse_sql(f'revoke create on database "{dbname}" from public')
-    try:
-        os.environ.update(WAREHOUSE_USER=role, WAREHOUSE_PASSWORD=password)
+    with warehouse_login(env, granted="connect", revoked_from_public="create") as (_, password):
         assert env.cli() == EXIT_BAD_INPUT
         err = _one_line_error(capsys)
         assert "permission denied" in err and password not in err
-    finally:
-        env.warehouse_sql(f'grant create on database "{dbname}" to public')
-        env.warehouse_sql(f"drop owned by {role}")
-        env.warehouse_sql(f"drop role {role}")
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(make_env: Callable[..., Env],
