@@ -1,7 +1,12 @@
 {#- The first metric_date an incremental run of a daily model recomputes (a SQL date expression).
     One rule for int_loan_days and every daily mart: see macros/daily_window_start.yml for the
     contract. `this_relation` is the model's own existing table ({{ this }}). -#}
-{% macro daily_window_start(this_relation, compare_loan_terms=none) -%}
+{% macro daily_window_start(this_relation, compare_loan_terms=none, settings=none) -%}
+    {#- the model's window settings: given by the model body (daily_run_window), else read from
+        its config meta `daily_window` (the strategy's delete runs outside the model body) -#}
+    {%- if settings is none -%}
+        {%- set settings = config.meta_get('daily_window') or {} -%}
+    {%- endif -%}
     {%- if compare_loan_terms is none -%}
         {%- set is_loan_days = this_relation.identifier == 'int_loan_days' -%}
     {%- else -%}
@@ -99,10 +104,9 @@
         )
 
         {%- else %}
-        {#- the daily model this one is computed from (config meta daily_window_upstream, default
-            int_loan_days): the days it rewrote since this model's last run must be rewritten
-            here too. At parse time meta_get returns '' (the ref is then int_loan_days). -#}
-        {%- set upstream = config.meta_get('daily_window_upstream') or 'int_loan_days' %}
+        {#- the daily model this one is computed from (setting `upstream`, default int_loan_days):
+            the days it rewrote since this model's last run must be rewritten here too -#}
+        {%- set upstream = settings.get('upstream') or 'int_loan_days' %}
 
         -- {{ upstream }} rows rewritten since this model's last run (changed loans, schedules,
         -- holidays and repayments rewrite int_loan_days from the first day they affect)
@@ -113,7 +117,7 @@
                 on upstream_rows.computed_at > stored.last_computed_at
         ),
 
-        {%- if config.meta_get('daily_window_officer_attributes') %}
+        {%- if settings.get('officer_attributes') %}
 
         -- officers whose branch or region (dim_officers, current) differ from the stored rows of
         -- the last day: attribution is current, so all their days change
@@ -134,12 +138,12 @@
         changed_loans as (
             select least(
                 changed_upstream.first_changed_date
-                {%- if config.meta_get('daily_window_officer_attributes') %},
+                {%- if settings.get('officer_attributes') %},
                     moved_officers.first_changed_date
                 {%- endif %}
             ) as first_changed_date
             from changed_upstream
-            {%- if config.meta_get('daily_window_officer_attributes') %}
+            {%- if settings.get('officer_attributes') %}
                 cross join moved_officers
             {%- endif %}
         )

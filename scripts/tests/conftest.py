@@ -104,6 +104,7 @@ class Project:
         monkeypatch.setenv("SEEDS_TARGET", "dev")
         monkeypatch.setenv("WAREHOUSE_DBNAME", conninfo_to_dict(warehouse_url)["dbname"])
         monkeypatch.setenv("SEEDS_RAW_SCHEMA", "raw")
+        self.dbt_vars: dict[str, object] = {"raw_schema": "raw"}  # every dbt call passes these
 
     def load(self, full: bool = False) -> None:
         run_load(self.source_url, target="dev", raw_schema="raw", full=full)
@@ -113,7 +114,7 @@ class Project:
         self.monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
         return run_dbt([*command.split(), "--target", "dev", "--target-path", str(self.tmp_path / "target"),
                         "--log-path", str(self.tmp_path / "logs"), "--log-format-file", "json",
-                        "--vars", json.dumps({"raw_schema": "raw", "as_of_date": as_of.isoformat()}),
+                        "--vars", json.dumps({**self.dbt_vars, "as_of_date": as_of.isoformat()}),
                         *extra], check=check)
 
     def dbt_warnings(self) -> list[str]:

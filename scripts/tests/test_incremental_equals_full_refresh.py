@@ -9,8 +9,10 @@ Each day the source also rewrites history without a new repayment (a company hol
 the past, an officer moving branch, a loan changing officer). A full refresh of the
 same models into a second set of schemas, from the same raw tables and
 as-of date, must then hold the same rows in every daily model (EXCEPT ALL both ways, every column
-but the run metadata computed_at and source_loaded_at). A second incremental run with nothing new must leave every
-row as it was. The incremental schemas must also pass the portfolio marts' data tests.
+but the run metadata computed_at and source_loaded_at), with incremental_lookback_days 0 so that no
+safety margin hides a window that starts too late. A second incremental run with nothing new must leave every
+row as it was, and one more day with no source change at all (only the new day moves) must again
+equal a full refresh. The incremental schemas must also pass the portfolio marts' data tests.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ def rewrite_history(source_url: str, day: date, offset: int) -> None:
 
 
 def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Project) -> None:
+    # no lookback: the safety margin would hide a window that starts a day too late
+    project.dbt_vars["incremental_lookback_days"] = 0
     start = AS_OF - timedelta(days=3)
     generate(project.source_url, scale=SCALE, seed=SEED, as_of=start)
     project.load()
@@ -149,6 +153,12 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
         project.dbt("build", INCREMENTAL, AS_OF, *SELECT)
         assert_equal(conn, INCREMENTAL, f"{INCREMENTAL}_before", "second incremental run with nothing new")
 
+        # a quiet new day (no source change at all): only the new day's window moves
+        quiet = AS_OF + timedelta(days=1)
+        project.dbt("build", INCREMENTAL, quiet, *SELECT)
+        project.dbt("build", FULL, quiet, *SELECT, "--full-refresh")
+        assert_equal(conn, INCREMENTAL, FULL, "incremental on a quiet new day vs full refresh")
+
     # the incremental state also passes every data test of the portfolio marts and reconciliations
-    project.dbt("test", INCREMENTAL, AS_OF, "--select", "path:models/marts/portfolio", "path:tests/reconciliation",
-                "path:tests/portfolio", "--exclude", "test_type:unit")
+    project.dbt("test", INCREMENTAL, AS_OF + timedelta(days=1), "--select", "path:models/marts/portfolio",
+                "path:tests/reconciliation", "path:tests/portfolio", "--exclude", "test_type:unit")

@@ -1,13 +1,14 @@
 {#- METRICS.md 3, branch metrics per day: the officers' rows summed per branch and day, ratios
     recomputed from the sums (never an average of ratios), plus the number of officers with an
     active loan. Incremental: strategy daily_window, like officer_metrics_daily. -#}
+{%- set daily_window = {'upstream': 'officer_metrics_daily'} %}
 {{
     config(
         materialized='incremental',
         incremental_strategy='daily_window',
         unique_key=['branch', 'metric_date'],
         on_schema_change='fail',
-        meta={'daily_window_upstream': 'officer_metrics_daily'},
+        meta={'daily_window': daily_window},
     )
 }}
 
@@ -22,7 +23,7 @@ with officer_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(daily_window) }}
 ),
 
 branch_sums as (

@@ -3,13 +3,14 @@
     current officer. Incremental (strategy daily_window, contract in macros/daily_window_start.yml):
     every day from daily_window_start(this) on is deleted and recomputed, so rows that vanished
     from the window disappear; the days before it are kept. -#}
+{%- set daily_window = {'officer_attributes': true} %}
 {{
     config(
         materialized='incremental',
         incremental_strategy='daily_window',
         unique_key=['officer_id', 'metric_date'],
         on_schema_change='fail',
-        meta={'daily_window_officer_attributes': true},
+        meta={'daily_window': daily_window},
     )
 }}
 
@@ -37,7 +38,7 @@ officers as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(daily_window) }}
 ),
 
 officer_days as (

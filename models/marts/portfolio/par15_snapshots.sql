@@ -3,13 +3,14 @@
     default; var par15_snapshots_mid_month_only keeps only the mid-month day (var
     par15_snapshot_mid_month_day, the 15th), which is flagged either way (AYR divides by it).
     Incremental: strategy daily_window on metric_date (= snapshot_date). -#}
+{%- set daily_window = {'upstream': 'officer_metrics_daily'} %}
 {{
     config(
         materialized='incremental',
         incremental_strategy='daily_window',
         unique_key=['officer_id', 'snapshot_date'],
         on_schema_change='fail',
-        meta={'daily_window_upstream': 'officer_metrics_daily'},
+        meta={'daily_window': daily_window},
     )
 }}
 
@@ -18,7 +19,7 @@ with officer_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(daily_window) }}
 ),
 
 snapshots as (

@@ -1,12 +1,13 @@
 {#- METRICS.md 3, portfolio metrics per day: the branches' rows summed per day, ratios recomputed
     from the sums (never an average of ratios). Incremental: strategy daily_window, like officer_metrics_daily. -#}
+{%- set daily_window = {'upstream': 'branch_metrics_daily'} %}
 {{
     config(
         materialized='incremental',
         incremental_strategy='daily_window',
         unique_key='metric_date',
         on_schema_change='fail',
-        meta={'daily_window_upstream': 'branch_metrics_daily'},
+        meta={'daily_window': daily_window},
     )
 }}
 
@@ -21,7 +22,7 @@ with branch_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(daily_window) }}
 ),
 
 portfolio_sums as (

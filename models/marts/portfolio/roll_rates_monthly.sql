@@ -5,8 +5,8 @@
     between). roll_rate_ratio(a -> b) = principal outstanding at the start of the loans that went
     from a to b / principal outstanding at the start of all loans in a. Loans disbursed during M
     are not in M's matrix. Every (from, to) pair of the seed's buckets has a row for every month.
-    Incremental (strategy daily_window on metric_date = period_end_date): a month whose period
-    ends on or after daily_window_start(this) is deleted and recomputed; a month that ended
+    Incremental (strategy daily_window on metric_date = the month's last day): a month whose last
+    day is on or after daily_window_start(this) is deleted and recomputed; a month that ended
     before it depends only on two earlier days, which the window says are unchanged. -#}
 {{
     config(
@@ -56,10 +56,11 @@ month_periods as (
     ) as month_starts (month_start)
 ),
 
+-- the months whose rows (metric_date = month_end_date) the window deletes: recomputed
 months as (
     select *
     from month_periods
-    where period_end_date >= (select run_window.window_start_date from run_window)
+    where month_end_date >= (select run_window.window_start_date from run_window)
 ),
 
 start_states as (
@@ -108,6 +109,7 @@ matrix as (
         months.month_start_date,
         months.period_start_date,
         months.period_end_date,
+        months.month_end_date,
         months.period_end_date = months.month_end_date as is_complete_month,
         from_buckets.bucket_name as from_bucket,
         from_buckets.sort_order as from_bucket_order,
@@ -150,7 +152,9 @@ final as (
         from_bucket_loans::integer as from_bucket_loans,
         from_bucket_principal_amount::numeric(38, 10) as from_bucket_principal_amount,
         {{ safe_ratio('rolled_principal_amount', 'from_bucket_principal_amount') }} as roll_rate_ratio,
-        period_end_date::date as metric_date,
+        -- the month's last day even while it runs: the running month's row must fall in the next
+        -- run's window (its period end, the old as-of day, can be before that window starts)
+        month_end_date::date as metric_date,
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from rolled
