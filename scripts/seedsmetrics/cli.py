@@ -13,14 +13,6 @@ import sys
 
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError
 
-COMMAND_MODULES = (
-    "seedsmetrics.warehouse_cli",
-    "seedsmetrics.source_generator",
-    "seedsmetrics.loader",
-    "seedsmetrics.dbt_runner",
-    "seedsmetrics.demo",
-    "seedsmetrics.pipeline",
-)
 # the module that registers each subcommand: a command line imports only its own module (a
 # scheduled `seedsmetrics load` every few minutes should not pay for the generator's imports)
 COMMAND_MODULE = {
@@ -32,6 +24,7 @@ COMMAND_MODULE = {
     "demo": "seedsmetrics.demo",
     "run": "seedsmetrics.pipeline",
 }
+COMMAND_MODULES = tuple(dict.fromkeys(COMMAND_MODULE.values()))
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
