@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="synthetic source size (1 = real volumes)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--as-of", default=DEMO_AS_OF, help="last day of the synthetic history (YYYY-MM-DD)")
-    parser.add_argument("--source-database", default="savings", help="source database in the embedded server")
+    parser.add_argument("--source-database", default=settings.DEMO_SOURCE_DATABASE,
+                        help="source database in the embedded server (default: %(default)s)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the synthetic source even if present")
     parser.add_argument("--skip-docs", action="store_true", help="do not generate the dbt docs site")
     parser.set_defaults(func=run)
