@@ -108,44 +108,33 @@
             the days it rewrote since this model's last run must be rewritten here too -#}
         {%- set upstream = settings.get('upstream') or 'int_loan_days' %}
 
-        -- {{ upstream }} rows rewritten since this model's last run (changed loans, schedules,
-        -- holidays and repayments rewrite int_loan_days from the first day they affect)
-        changed_upstream as (
-            select min(upstream_rows.metric_date) as first_changed_date
-            from {{ ref(upstream) }} as upstream_rows
-            inner join stored
-                on upstream_rows.computed_at > stored.last_computed_at
-        ),
-
-        {%- if settings.get('officer_attributes') %}
-
-        -- officers whose branch or region (dim_officers, current) differ from the stored rows of
-        -- the last day: attribution is current, so all their days change
-        moved_officers as (
-            select min(officers.first_disbursement_date) as first_changed_date
-            from {{ ref('dim_officers') }} as officers
-            inner join {{ this_relation }} as stored_rows
-                on officers.officer_id = stored_rows.officer_id
-            inner join stored
-                on stored_rows.metric_date = stored.last_metric_date
-            where
-                officers.branch is distinct from stored_rows.branch
-                or officers.region is distinct from stored_rows.region
-        ),
-
-        {%- endif %}
-
         changed_loans as (
-            select least(
-                changed_upstream.first_changed_date
-                {%- if settings.get('officer_attributes') %},
-                    moved_officers.first_changed_date
+            select min(changed.first_changed_date) as first_changed_date
+            from (
+                -- {{ upstream }} rows rewritten since this model's last run (changed loans,
+                -- schedules, holidays and repayments rewrite int_loan_days from the first day
+                -- they affect)
+                select upstream_rows.metric_date as first_changed_date
+                from {{ ref(upstream) }} as upstream_rows
+                inner join stored
+                    on upstream_rows.computed_at > stored.last_computed_at
+                {%- if settings.get('officer_attributes') %}
+
+                union all
+
+                -- officers whose branch or region (dim_officers, current) differ from the stored
+                -- rows of the last day: attribution is current, so all their days change
+                select officers.first_disbursement_date as first_changed_date
+                from {{ ref('dim_officers') }} as officers
+                inner join {{ this_relation }} as stored_rows
+                    on officers.officer_id = stored_rows.officer_id
+                inner join stored
+                    on stored_rows.metric_date = stored.last_metric_date
+                where
+                    officers.branch is distinct from stored_rows.branch
+                    or officers.region is distinct from stored_rows.region
                 {%- endif %}
-            ) as first_changed_date
-            from changed_upstream
-            {%- if settings.get('officer_attributes') %}
-                cross join moved_officers
-            {%- endif %}
+            ) as changed
         )
 
         {%- endif %}
