@@ -1,14 +1,14 @@
 {#- METRICS.md 3, branch metrics per day: the officers' rows summed per branch and day, ratios
     recomputed from the sums (never an average of ratios), plus the number of officers with an
-    active loan. Incremental: strategy daily_window, like officer_metrics_daily. -#}
-{%- set daily_window = {'upstream': 'officer_metrics_daily'} %}
+    active loan. Incremental like officer_metrics_daily (docs/incremental.md). -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key=['branch', 'metric_date'],
+        incremental_strategy='append',
         on_schema_change='fail',
-        meta={'daily_window': daily_window},
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('officer_metrics_daily')
+        ) }}",
     )
 }}
 
@@ -23,7 +23,7 @@ with officer_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window(daily_window) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 branch_sums as (

@@ -1,15 +1,17 @@
 {#- METRICS.md 3, DPD transitions: one row per loan per day D whose DPD bucket differs from the
     bucket on D-1 (including `-> closed`, on the closing day). The disbursement day has no D-1
-    state, so it never has a row. Incremental (strategy daily_window): every day from
-    daily_window_start(this) on is deleted and recomputed; the D-1 state of the first window day
-    comes from int_loan_days, which keeps the full history. metric_date (= transition_date) is
-    the day column the daily_window strategy works on. -#}
+    state, so it never has a row. Incremental (docs/incremental.md): the pre_hook
+    deletes every day from the first one a change reaches; the D-1 state of the first recomputed
+    day comes from int_loan_days, which keeps the full history. metric_date (= transition_date)
+    is the day column the incremental window works on. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key=['loan_id', 'transition_date'],
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days')
+        ) }}",
     )
 }}
 
@@ -18,7 +20,7 @@ with loan_days as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 consecutive_days as (

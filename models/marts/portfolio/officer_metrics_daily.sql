@@ -1,16 +1,16 @@
 {#- METRICS.md 3, officer metrics per day: one row per officer per day from the officer's first
     disbursement to the as-of date (days without any loan included), loans attributed to their
-    current officer. Incremental (strategy daily_window, contract in macros/daily_window_start.yml):
-    every day from daily_window_start(this) on is deleted and recomputed, so rows that vanished
-    from the window disappear; the days before it are kept. -#}
-{%- set daily_window = {'officer_attributes': true} %}
+    current officer. Incremental (docs/incremental.md): the pre_hook
+    deletes every day from the first one a change reaches (officers moving branch included), the
+    body recomputes from the first missing day; the days before it are kept. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key=['officer_id', 'metric_date'],
+        incremental_strategy='append',
         on_schema_change='fail',
-        meta={'daily_window': daily_window},
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days'), officer_changes=true
+        ) }}",
     )
 }}
 
@@ -38,7 +38,7 @@ officers as (
 ),
 
 run_window as (
-    {{ daily_run_window(daily_window) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 officer_days as (

@@ -2,15 +2,15 @@
     ratio and counts, read from officer_metrics_daily so the two always agree. Every day by
     default; var par15_snapshots_mid_month_only keeps only the mid-month day (var
     par15_snapshot_mid_month_day, the 15th), which is flagged either way (AYR divides by it).
-    Incremental: strategy daily_window on metric_date (= snapshot_date). -#}
-{%- set daily_window = {'upstream': 'officer_metrics_daily'} %}
+    Incremental (docs/incremental.md) on metric_date (= snapshot_date). -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key=['officer_id', 'snapshot_date'],
+        incremental_strategy='append',
         on_schema_change='fail',
-        meta={'daily_window': daily_window},
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('officer_metrics_daily')
+        ) }}",
     )
 }}
 
@@ -19,7 +19,7 @@ with officer_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window(daily_window) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 snapshots as (

@@ -1,13 +1,14 @@
 {#- METRICS.md 3, portfolio metrics per day: the branches' rows summed per day, ratios recomputed
-    from the sums (never an average of ratios). Incremental: strategy daily_window, like officer_metrics_daily. -#}
-{%- set daily_window = {'upstream': 'branch_metrics_daily'} %}
+    from the sums (never an average of ratios). Incremental like
+    officer_metrics_daily (docs/incremental.md). -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key='metric_date',
+        incremental_strategy='append',
         on_schema_change='fail',
-        meta={'daily_window': daily_window},
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('branch_metrics_daily')
+        ) }}",
     )
 }}
 
@@ -22,7 +23,7 @@ with branch_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window(daily_window) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 portfolio_sums as (

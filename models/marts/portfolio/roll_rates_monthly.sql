@@ -5,15 +5,17 @@
     between). roll_rate_ratio(a -> b) = principal outstanding at the start of the loans that went
     from a to b / principal outstanding at the start of all loans in a. Loans disbursed during M
     are not in M's matrix. Every (from, to) pair of the seed's buckets has a row for every month.
-    Incremental (strategy daily_window on metric_date = the month's last day): a month whose last
-    day is on or after daily_window_start(this) is deleted and recomputed; a month that ended
+    Incremental (docs/incremental.md, on metric_date = the month's last day): a month whose last
+    day is on or after the window start is deleted and recomputed; a month that ended
     before it depends only on two earlier days, which the window says are unchanged. -#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='daily_window',
-        unique_key=['month_start_date', 'from_bucket', 'to_bucket'],
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days')
+        ) }}",
     )
 }}
 
@@ -30,7 +32,7 @@ dpd_buckets as (
 ),
 
 run_window as (
-    {{ daily_run_window() }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
 
 first_day as (
