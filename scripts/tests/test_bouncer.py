@@ -59,13 +59,15 @@ def catalog_from(manifest: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def bouncer_failures(artifacts: Artifacts, folder: Path) -> set[tuple[str, str]]:
-    """(check name, unique id) of every failure dbt-bouncer reports with the project's config."""
+def bouncer_failures(artifacts: Artifacts, folder: Path,
+                     config: dict[str, Any] | None = None) -> set[tuple[str, str]]:
+    """(check name, unique id) of every failure dbt-bouncer reports with the project's config
+    (or the given one)."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest, catalog = artifacts
     (folder / "manifest.json").write_text(json.dumps(manifest))
     (folder / "catalog.json").write_text(json.dumps(catalog))
-    config = yaml.safe_load((PROJECT_ROOT / "dbt-bouncer.yml").read_text())
+    config = copy.deepcopy(config) or yaml.safe_load((PROJECT_ROOT / "dbt-bouncer.yml").read_text())
     config["dbt_artifacts_dir"] = str(folder)
     config["custom_checks_dir"] = str(PROJECT_ROOT / config["custom_checks_dir"])
     (folder / "dbt-bouncer.yml").write_text(yaml.safe_dump(config))
@@ -190,3 +192,29 @@ def test_every_rule_reports_its_violation(manifest: dict[str, Any], tmp_path: Pa
     missed = sorted(expected - after)
     assert missed == [], f"dbt-bouncer.yml misses these violations: {missed}"
 
+
+
+# Issue 9: no daily mart has more than 7 parents (bouncer_checks/manifest/model_parents.py). Not in
+# dbt-bouncer.yml until the refactor lands (officer_metrics_daily has 9 parents before it); move this
+# rule there then, and this test keeps pinning it.
+MAX_PARENTS_RULE = {"name": "check_model_max_parents", "include": "^models/marts/portfolio/",
+                    "max_parents": 7,
+                    "description": "Daily marts have at most 7 direct parents (fct_too_many_joins)."}
+
+
+def test_a_daily_mart_with_more_than_seven_parents_is_flagged(manifest: dict[str, Any], tmp_path: Path) -> None:
+    broken = copy.deepcopy(manifest)
+    nodes = broken["nodes"]
+    daily = [uid for uid in sorted(nodes) if in_folder("models/marts/portfolio/")(nodes[uid])]
+    core = [uid for uid in sorted(nodes) if in_folder("models/marts/core/")(nodes[uid])]
+    parents = [uid for uid in sorted(nodes) if nodes[uid]["resource_type"] in ("model", "seed")
+               and uid not in daily and uid not in core]
+    assert len(daily) >= 2 and core and len(parents) >= 8
+    eight, seven = daily[0], daily[1]
+    for uid in daily:  # every daily mart within the limit, except `eight`
+        nodes[uid]["depends_on"]["nodes"] = parents[:7]
+    nodes[eight]["depends_on"]["nodes"] = parents[:8] + parents[:2]  # 8 distinct parents
+    nodes[core[0]]["depends_on"]["nodes"] = parents[:9]  # outside the rule's folder
+    config = {"dbt_artifacts_dir": ".", "custom_checks_dir": "bouncer_checks", "manifest_checks": [MAX_PARENTS_RULE]}
+    failures = bouncer_failures((broken, catalog_from(broken)), tmp_path / "parents", config)
+    assert failures == {("check_model_max_parents", eight)}, f"{seven} and {core[0]} must pass"
