@@ -1,4 +1,4 @@
-{#- The day a run reports on (METRICS.md 4): var as_of_date (YYYY-MM-DD) or, when unset, today
+{#- The day a run reports on (rules §4.3): var as_of_date (YYYY-MM-DD) or, when unset, today
     in the business time zone. Returns a SQL date literal, so every model of a run agrees. -#}
 {% macro as_of_date() -%}
     {%- set configured = var('as_of_date', none) -%}

@@ -31,7 +31,7 @@ def find_shared_dir() -> Path | None:
                             capture_output=True, text=True, check=False).stdout.strip()
     if origin and Path(origin).is_dir():
         candidates.append(Path(origin).resolve().parent / "shared")
-    return next((path for path in candidates if (path / "METRICS.md").exists()), None)
+    return next((path for path in candidates if (path / "source-contract").is_dir()), None)
 
 
 SHARED = find_shared_dir()

@@ -38,7 +38,7 @@ AS_OF = "2025-11-20"
 SCHEMA_PREFIX = "acl"
 RAW = "raw"
 GROUPS = ("loader", "transformer", "analyst")
-# column names that would carry a customer's personal data in clear (METRICS.md 1, Customers)
+# column names that would carry a customer's personal data in clear (rules §1.2, Customers)
 PII_COLUMN = re.compile(r"(^|_)(phone|dob|birth|address|bvn|nin)(_|$)")
 MASKED_COLUMNS = {"masked_phone"}
 

@@ -1,4 +1,4 @@
-"""METRICS.md 4: an incremental run of the daily models produces exactly the rows a full refresh
+"""rules §4.2: an incremental run of the daily models produces exactly the rows a full refresh
 produces, and running it again changes nothing.
 
 End to end on real PostgreSQL, in throw-away databases of the embedded server: a synthetic Django

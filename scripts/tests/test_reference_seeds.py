@@ -1,4 +1,4 @@
-"""The seeds ship METRICS.md's defaults (the lender may change them later; the dbt tests check
+"""The seeds ship the defaults of rules §0.1 (the lender may change them later; the dbt tests check
 their structure on the warehouse, this checks the values we ship)."""
 
 from __future__ import annotations

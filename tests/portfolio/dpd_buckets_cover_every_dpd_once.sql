@@ -1,4 +1,4 @@
-{#- METRICS.md 2: the DPD buckets of the seed are inclusive ranges that cover every DPD from 0 up
+{#- rules §2.9: the DPD buckets of the seed are inclusive ranges that cover every DPD from 0 up
     exactly once (the first starts at 0, each next one starts right after the previous ends, only
     the last is open-ended), plus exactly one rangeless bucket for loans that are no longer
     active. Returns the offending buckets. -#}

@@ -1,4 +1,4 @@
-{#- METRICS.md 3: branch totals equal the sum of their officers' rows, for every measure and
+{#- rules §3.5: branch totals equal the sum of their officers' rows, for every measure and
     every day; a branch-day missing on either side fails too. -#}
 {%- set measures = ['active_loans', 'active_borrowers', 'gross_loan_portfolio', 'total_outstanding_amount',
     'arrears_amount', 'par1_amount', 'par15_amount', 'par30_amount', 'par1_loans', 'par15_loans', 'par30_loans',

@@ -1,4 +1,4 @@
-{#- METRICS.md 2-3: every active loan is in exactly one non-closed DPD bucket, so at every level
+{#- rules §2.9, §3.1: every active loan is in exactly one non-closed DPD bucket, so at every level
     the bucket balances add up to the gross loan portfolio and the bucket loan counts to the
     active loans; closed loans are in no bucket column (they have no principal outstanding).
     Amounts are stored with 10 decimals, rounded per column: tolerance 1e-6 NGN. -#}

@@ -1,4 +1,4 @@
-{#- METRICS.md 3, DPD transitions recomputed from int_loan_days by joining each loan-day to the
+{#- rules §3.6, DPD transitions recomputed from int_loan_days by joining each loan-day to the
     same loan's previous calendar day (the model uses a window function): the two sets must be
     equal, row for row, both ways. The disbursement day has no previous day, so no row. -#}
 with loan_days as (

@@ -1,4 +1,4 @@
-{#- METRICS.md 3: one row per officer per day from the officer's first disbursement to the run's
+{#- rules §3.4: one row per officer per day from the officer's first disbursement to the run's
     as-of date, days without activity included: fails on an officer whose rows do not start on
     dim_officers.first_disbursement_date, do not end on the as-of date, or skip a day, and on an
     officer with rows but no disbursement. -#}

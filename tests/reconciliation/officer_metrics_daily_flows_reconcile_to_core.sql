@@ -1,4 +1,4 @@
-{#- METRICS.md 3, the day's flows, recomputed from the core marts: per officer, over the officer's
+{#- rules §3.4, the day's flows, recomputed from the core marts: per officer, over the officer's
     days (first disbursement to the as-of date), the disbursed count and amount equal the
     metric-eligible loans of fct_loans disbursed then, the due amount equals the installments of
     fct_loan_installments due then, and the collected amount equals the counted repayments of

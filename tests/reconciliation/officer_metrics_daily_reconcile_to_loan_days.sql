@@ -1,4 +1,4 @@
-{#- METRICS.md 3, recomputed independently from int_loan_days: on every officer-day, the active
+{#- rules §3.4, recomputed independently from int_loan_days: on every officer-day, the active
     loans and borrowers, GLP, outstanding, arrears, PAR amounts and FIMR count of the mart equal
     those of the officer's active loan-days (closed loan-days count nowhere). Amounts are stored
     with 10 decimals: tolerance 1e-6 NGN. An officer-day with loan-days but no mart row fails. -#}

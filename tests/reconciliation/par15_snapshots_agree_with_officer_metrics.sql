@@ -1,4 +1,4 @@
-{#- METRICS.md 3: a PAR15 snapshot is the officer's daily metrics row of that day: same branch,
+{#- rules §3.8: a PAR15 snapshot is the officer's daily metrics row of that day: same branch,
     region, GLP, PAR15 amount and ratio, counts; one snapshot for every officer-day (or only the
     mid-month days when var par15_snapshots_mid_month_only), flagged is_mid_month exactly on
     day-of-month var par15_snapshot_mid_month_day. -#}

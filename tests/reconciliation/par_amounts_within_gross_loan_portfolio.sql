@@ -1,4 +1,4 @@
-{#- METRICS.md 3: a PAR amount is part of the gross loan portfolio (active loans only), at every
+{#- rules §3.2: a PAR amount is part of the gross loan portfolio (active loans only), at every
     level: officer, branch, portfolio and the PAR15 snapshots. -#}
 with levels as (
     select

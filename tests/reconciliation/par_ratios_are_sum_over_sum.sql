@@ -1,4 +1,4 @@
-{#- METRICS.md 3: at every level (officer, branch, portfolio, PAR15 snapshots) each PAR ratio is
+{#- rules §3.3: at every level (officer, branch, portfolio, PAR15 snapshots) each PAR ratio is
     that row's own PAR amount over its own GLP (sum over sum, never an average of ratios), and NULL
     exactly when GLP = 0. Stored amounts have 10 decimals: tolerance 1e-8 on the ratio. -#}
 with levels as (

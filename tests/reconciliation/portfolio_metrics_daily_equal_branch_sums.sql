@@ -1,4 +1,4 @@
-{#- METRICS.md 3: portfolio totals equal the sum of the branches' rows, for every measure and
+{#- rules §3.5: portfolio totals equal the sum of the branches' rows, for every measure and
     every day; a day missing on either side fails too. -#}
 {%- set measures = ['officers_with_active_loans', 'active_loans', 'active_borrowers', 'gross_loan_portfolio',
     'total_outstanding_amount', 'arrears_amount', 'par1_amount', 'par15_amount', 'par30_amount', 'par1_loans',

@@ -1,4 +1,4 @@
-{#- The business-day calendar (METRICS.md 1, Installments): Mon-Fri minus company holidays, over
+{#- The business-day calendar (rules §1.5, Installments): Mon-Fri minus company holidays, over
     a range wide enough for every derived schedule. business_day_number numbers the business days
     in order; next_business_day_number is the number of the first business day on or after a date,
     so "the k-th business day from date d" is a single equi-join. -#}

@@ -1,4 +1,4 @@
-{#- METRICS.md 1, Customers: every customer row (onboarding_complete kept as a flag), plus a stub
+{#- rules §1.2, Customers: every customer row (onboarding_complete kept as a flag), plus a stub
     row (is_in_source false) for a borrower_id of a disbursed loan missing from the source.
     Name, KYC, masked phone and age band are computed here once; PII stays in this layer. -#}
 with customers as (

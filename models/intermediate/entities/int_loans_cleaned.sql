@@ -1,4 +1,4 @@
-{#- METRICS.md 1, Loans: one row per disbursed loan (is_disbursed and a non-NULL date_disbursed),
+{#- rules §1.3, Loans: one row per disbursed loan (is_disbursed and a non-NULL date_disbursed),
     with the contractual amounts computed once. Loans whose officer or customer is missing from
     the source are kept and flagged (has_known_officer / has_known_customer), never dropped. -#}
 with loans as (

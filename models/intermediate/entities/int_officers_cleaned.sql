@@ -1,4 +1,4 @@
-{#- METRICS.md 1, Officers: every agent user (var officer_user_types, case-insensitive) and every
+{#- rules §1.1, Officers: every agent user (var officer_user_types, case-insensitive) and every
     agent_id of a disbursed loan. An agent_id missing from the users table gets a stub row
     (is_in_source false) so its loans keep an officer; its attributes follow the same rules. -#}
 with users as (

@@ -1,4 +1,4 @@
-{#- METRICS.md 1, Repayments: every source repayment, with is_counted and the first exclusion
+{#- rules §1.4, Repayments: every source repayment, with is_counted and the first exclusion
     reason that applies. Counted rows are exactly the money paid_to_date sums. -#}
 with repayments as (
     select * from {{ ref('stg_django__repayments') }}

@@ -1,4 +1,4 @@
-{#- METRICS.md 2 (and FIMR, section 3) on every day: one row per metric-eligible loan per day from
+{#- rules §2 (and FIMR, §3.9) on every day: one row per metric-eligible loan per day from
     disbursement_date to least(as_of_date, closed_date). Every loan-state formula is written once,
     here (see _int_loan_days.yml for each column's rule).
 
@@ -95,7 +95,7 @@ window_loans as (
         or coalesce(paid_before_window.paid_amount, 0) < eligible_loans.total_due_amount
 ),
 
--- counted money per loan and paid day (METRICS.md 1: is_counted excludes reversals and the rest)
+-- counted money per loan and paid day (rules §1.4: is_counted excludes reversals and the rest)
 window_repayments as (
     select
         repayments.loan_id,

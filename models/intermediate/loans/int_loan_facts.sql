@@ -1,6 +1,6 @@
 {#- Loan-grain facts of every metric-eligible loan, computed once per loan: the contract terms
     the loan-day state needs, the schedule fingerprint (int_daily_changes compares it between
-    runs) and the first installment with FIMR (METRICS.md 3): whether paid to date at the end of
+    runs) and the first installment with FIMR (rules §3): whether paid to date at the end of
     the first installment's grace period (var fimr_grace_days) falls short of its due amount. -#}
 with loans as (
     select * from {{ ref('int_loans_cleaned') }}
@@ -38,7 +38,7 @@ schedules as (
     group by installments.loan_id
 ),
 
--- counted money (METRICS.md 1) paid by the end of the first installment's grace period
+-- counted money (rules §1) paid by the end of the first installment's grace period
 first_installment_payments as (
     select
         schedules.loan_id,

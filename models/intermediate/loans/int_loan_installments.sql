@@ -1,4 +1,4 @@
-{#- METRICS.md 1, Installments, for metric-eligible loans: the source schedule rows ordered by
+{#- rules §1.5, Installments, for metric-eligible loans: the source schedule rows ordered by
     due_date then id, or, for a loan without any, the derived schedule: tenor_in_days installments
     of round(total_due / tenor_in_days, 2), the last taking the remainder, on consecutive business
     days from the first business day on or after start_date (else after the disbursement day). -#}

@@ -1,5 +1,5 @@
 {#- One row per disbursed loan: contractual fields plus the loan's state as of the run's as-of
-    date (METRICS.md 2). The state comes from int_loan_days: the as-of-date row of an active loan,
+    date (rules §2). The state comes from int_loan_days: the as-of-date row of an active loan,
     the closing-day row of a closed one. Paid to date (and so outstanding and overpaid) is taken
     as of the as-of date from the counted repayments, so money received after a loan closed still
     shows as overpaid. Loans not metric-eligible, and loans disbursed after the as-of date, have a

@@ -1,4 +1,4 @@
-{#- METRICS.md 3, branch metrics per day: the officers' rows summed per branch and day, ratios
+{#- rules §3.5, branch metrics per day: the officers' rows summed per branch and day, ratios
     recomputed from the sums (never an average of ratios), plus the number of officers with an
     active loan. Incremental like officer_metrics_daily (docs/incremental.md). -#}
 {{

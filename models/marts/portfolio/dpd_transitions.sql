@@ -1,4 +1,4 @@
-{#- METRICS.md 3, DPD transitions: one row per loan per day D whose DPD bucket differs from the
+{#- rules §3.6, DPD transitions: one row per loan per day D whose DPD bucket differs from the
     bucket on D-1 (including `-> closed`, on the closing day). The disbursement day has no D-1
     state, so it never has a row. Incremental (docs/incremental.md): the pre_hook
     deletes every day from the first one a change reaches; the D-1 state of the first recomputed

@@ -1,4 +1,4 @@
-{#- METRICS.md 3, officer metrics per day: one row per officer per day from the officer's first
+{#- rules §3.4, officer metrics per day: one row per officer per day from the officer's first
     disbursement to the as-of date (days without any loan included), loans attributed to their
     current officer. Incremental (docs/incremental.md): the pre_hook
     deletes every day from the first one a change reaches (officers moving branch included), the
@@ -14,7 +14,7 @@
     )
 }}
 
-{#- PAR levels (METRICS.md 3): the principal of active loans with DPD above the threshold -#}
+{#- PAR levels (rules §3.2): the principal of active loans with DPD above the threshold -#}
 {%- set par_levels = [('par1', 0), ('par15', 15), ('par30', 30)] -%}
 
 with loan_days as (

@@ -1,4 +1,4 @@
-{#- METRICS.md 3, PAR15 snapshots: one row per officer per snapshot day with GLP, PAR15 amount,
+{#- rules §3.8, PAR15 snapshots: one row per officer per snapshot day with GLP, PAR15 amount,
     ratio and counts, read from officer_metrics_daily so the two always agree. Every day by
     default; var par15_snapshots_mid_month_only keeps only the mid-month day (var
     par15_snapshot_mid_month_day, the 15th), which is flagged either way (AYR divides by it).

@@ -1,4 +1,4 @@
-{#- METRICS.md 3, portfolio metrics per day: the branches' rows summed per day, ratios recomputed
+{#- rules §3.5, portfolio metrics per day: the branches' rows summed per day, ratios recomputed
     from the sums (never an average of ratios). Incremental like
     officer_metrics_daily (docs/incremental.md). -#}
 {{

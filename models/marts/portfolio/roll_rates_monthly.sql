@@ -1,4 +1,4 @@
-{#- METRICS.md 3, roll rates, period to period (never two buckets of the same day): for each
+{#- rules §3.7, roll rates, period to period (never two buckets of the same day): for each
     calendar month M, the loans active at the period start (end of the last day of the month
     before M) are placed in their bucket then and in their bucket at the period end (end of M's
     last day, or of the as-of date for the running month; `closed` when the loan closed in
