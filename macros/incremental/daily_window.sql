@@ -10,11 +10,13 @@
     the model has not yet seen: a change-feed row (`changes`, int_daily_changes) detected after
     the model's stored feed position, or a row of its upstream daily model (`upstream`) rewritten
     after its stored computed_at. Officer rows of the feed count only with officer_changes. -#}
-{% macro daily_window_start(this_relation, changes, upstream=none, officer_changes=false) -%}
+{% macro daily_window_start(
+    this_relation, changes, upstream=none, officer_changes=false, date_column='metric_date'
+) -%}
     (
         with stored as (
             select
-                max(metric_date) as last_metric_date,
+                max({{ date_column }}) as last_metric_date,
                 max(source_loaded_at) as last_feed_position,
                 max(computed_at) as last_computed_at
             from {{ this_relation }}
@@ -52,10 +54,14 @@
 {#- The pre_hook of a daily model: on an incremental run, delete the stored rows from
     daily_window_start() on (rows that must disappear, e.g. days after a loan's new, earlier
     closing day, go too). Renders nothing on a full build. -#}
-{% macro delete_daily_window(this_relation, changes, upstream=none, officer_changes=false) -%}
+{% macro delete_daily_window(
+    this_relation, changes, upstream=none, officer_changes=false, date_column='metric_date'
+) -%}
     {%- if is_incremental() -%}
         delete from {{ this_relation }}
-        where metric_date >= {{ daily_window_start(this_relation, changes, upstream, officer_changes) }}
+        where {{ date_column }} >= {{
+            daily_window_start(this_relation, changes, upstream, officer_changes, date_column)
+        }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -63,13 +69,13 @@
     run computes (after delete_daily_window: the day after the last stored day, capped at the
     as-of date + 1; all history on a full build), and source_loaded_at, the change-feed position
     the run has seen (stored on every row; the next run's window starts from it). -#}
-{% macro daily_run_window(this_relation, changes) -%}
+{% macro daily_run_window(this_relation, changes, date_column='metric_date') -%}
     select
         {%- if is_incremental() %}
             least(
                 {{ as_of_date() }} + 1,
                 coalesce(
-                    (select max(stored.metric_date) from {{ this_relation }} as stored) + 1,
+                    (select max(stored.{{ date_column }}) from {{ this_relation }} as stored) + 1,
                     date '1900-01-01'
                 )
             ) as window_start_date,

@@ -2,15 +2,16 @@
     bucket on D-1 (including `-> closed`, on the closing day). The disbursement day has no D-1
     state, so it never has a row. Incremental (docs/incremental.md): the pre_hook
     deletes every day from the first one a change reaches; the D-1 state of the first recomputed
-    day comes from int_loan_days, which keeps the full history. metric_date (= transition_date)
-    is the day column the incremental window works on. -#}
+    day comes from int_loan_days, which keeps the full history. transition_date is the day
+    column the incremental window works on. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_daily_window(
-            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days')
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days'),
+            date_column='transition_date'
         ) }}",
     )
 }}
@@ -20,7 +21,7 @@ with loan_days as (
 ),
 
 run_window as (
-    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes'), date_column='transition_date') }}
 ),
 
 consecutive_days as (
@@ -71,7 +72,6 @@ final as (
         previous_dpd_bucket_order::integer as from_bucket_order,
         dpd_bucket_order::integer as to_bucket_order,
         transition_type::text as transition_type,
-        metric_date::date as metric_date,
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from transitions

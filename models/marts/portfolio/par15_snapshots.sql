@@ -2,14 +2,15 @@
     ratio and counts, read from officer_metrics_daily so the two always agree. Every day by
     default; var par15_snapshots_mid_month_only keeps only the mid-month day (var
     par15_snapshot_mid_month_day, the 15th), which is flagged either way (AYR divides by it).
-    Incremental (docs/incremental.md) on metric_date (= snapshot_date). -#}
+    Incremental (docs/incremental.md) on snapshot_date. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_daily_window(
-            this, changes=ref('int_daily_changes'), upstream=ref('officer_metrics_daily')
+            this, changes=ref('int_daily_changes'), upstream=ref('officer_metrics_daily'),
+            date_column='snapshot_date'
         ) }}",
     )
 }}
@@ -19,7 +20,7 @@ with officer_metrics as (
 ),
 
 run_window as (
-    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes'), date_column='snapshot_date') }}
 ),
 
 snapshots as (
@@ -42,7 +43,6 @@ final as (
         active_loans::integer as active_loans,
         par15_loans::integer as par15_loans,
         is_mid_month::boolean as is_mid_month,
-        metric_date::date as metric_date,
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from snapshots

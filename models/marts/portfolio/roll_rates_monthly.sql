@@ -5,7 +5,7 @@
     between). roll_rate_ratio(a -> b) = principal outstanding at the start of the loans that went
     from a to b / principal outstanding at the start of all loans in a. Loans disbursed during M
     are not in M's matrix. Every (from, to) pair of the seed's buckets has a row for every month.
-    Incremental (docs/incremental.md, on metric_date = the month's last day): a month whose last
+    Incremental (docs/incremental.md, on month_end_date, the month's last day): a month whose last
     day is on or after the window start is deleted and recomputed; a month that ended
     before it depends only on two earlier days, which the window says are unchanged. -#}
 {{
@@ -14,7 +14,8 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_daily_window(
-            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days')
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days'),
+            date_column='month_end_date'
         ) }}",
     )
 }}
@@ -32,7 +33,7 @@ dpd_buckets as (
 ),
 
 run_window as (
-    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
+    {{ daily_run_window(this, changes=ref('int_daily_changes'), date_column='month_end_date') }}
 ),
 
 first_day as (
@@ -58,7 +59,7 @@ month_periods as (
     ) as month_starts (month_start)
 ),
 
--- the months whose rows (metric_date = month_end_date) the window deletes: recomputed
+-- the months whose rows (by month_end_date) the window deletes: recomputed
 months as (
     select *
     from month_periods
@@ -156,7 +157,7 @@ final as (
         {{ safe_ratio('rolled_principal_amount', 'from_bucket_principal_amount') }} as roll_rate_ratio,
         -- the month's last day even while it runs: the running month's row must fall in the next
         -- run's window (its period end, the old as-of day, can be before that window starts)
-        month_end_date::date as metric_date,
+        month_end_date::date as month_end_date,
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from rolled
