@@ -54,7 +54,7 @@ amounts as (
     select
         *,
         case
-            when repayment_amount > 0 then repayment_amount
+            when contract_repayment_amount > 0 then contract_repayment_amount
             else trim_scale(principal_amount * (1 + interest_rate) + fee_amount)
         end as total_due_amount
     from disbursed
@@ -88,11 +88,11 @@ final as (
         interest_rate,
         interest_amount,
         fee_amount,
-        repayment_amount,
+        contract_repayment_amount,
         total_due_amount,
         tenor,
         tenor_in_days,
-        repayment_type,
+        repayment_frequency,
         disbursed_at,
         disbursement_date,
         start_date,

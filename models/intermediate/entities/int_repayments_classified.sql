@@ -39,7 +39,7 @@ final as (
     select
         repayment_id,
         loan_id,
-        officer_id,
+        collecting_user_id,
         customer_id,
         repayment_amount,
         repayment_type,

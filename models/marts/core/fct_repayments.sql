@@ -11,7 +11,7 @@ final as (
         repayments.repayment_id::bigint as repayment_id,
         repayments.loan_id::integer as loan_id,
         loans.officer_id::integer as officer_id,
-        repayments.officer_id::integer as collecting_user_id,
+        repayments.collecting_user_id::integer as collecting_user_id,
         repayments.customer_id::integer as customer_id,
         repayments.repayment_amount::numeric as repayment_amount,
         repayments.repayment_type::text as repayment_type,

@@ -6,7 +6,7 @@ renamed as (
     select
         id as repayment_id,
         ajo_loan_id as loan_id,
-        agent_id as officer_id,
+        agent_id as collecting_user_id,
         borrower_id as customer_id,
         repayment_amount::numeric(18, 2) as repayment_amount,
         health_insurance::numeric(18, 2) as health_insurance_amount,
