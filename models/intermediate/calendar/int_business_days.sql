@@ -18,7 +18,8 @@ company_holidays as (
 
 bounds as (
     select
-        least(min(loans.disbursement_date), min(loans.start_date), {{ as_of_date() }}) as first_date,
+        least(min(loans.disbursement_date), min(loans.start_date), {{ as_of_date() }})
+            as first_date,
         greatest(max(loans.disbursement_date) + 1, max(loans.start_date), {{ as_of_date() }})
         + 2 * coalesce(max(greatest(loans.tenor_in_days, 0)), 0)
         + (select count(*) from company_holidays)::integer
@@ -29,7 +30,9 @@ bounds as (
 spine as (
     select days.calendar_date::date as calendar_date
     from bounds
-    cross join lateral generate_series(bounds.first_date, bounds.last_date, interval '1 day') as days (calendar_date)
+    cross join
+        lateral generate_series(bounds.first_date, bounds.last_date, interval '1 day')
+            as days (calendar_date)
 ),
 
 flagged as (
@@ -61,7 +64,8 @@ final as (
         is_company_holiday,
         is_business_day,
         case when is_business_day then business_days_through end as business_day_number,
-        business_days_through + case when is_business_day then 0 else 1 end as next_business_day_number
+        business_days_through
+        + case when is_business_day then 0 else 1 end as next_business_day_number
     from numbered
 )
 

@@ -158,11 +158,14 @@ loan_changes as (
         case
             when last_loan_states.loan_id is null then 'loan_added'
             when loan_facts.loan_id is null then 'loan_removed'
-            when loan_facts.loan_terms_hash <> last_loan_states.loan_terms_hash then 'loan_terms_changed'
+            when
+                loan_facts.loan_terms_hash <> last_loan_states.loan_terms_hash
+                then 'loan_terms_changed'
             when loan_facts.has_source_schedule then 'loan_schedule_changed'
             else 'derived_schedule_moved'
         end as change_reason,
-        least(loan_facts.disbursement_date, last_loan_states.disbursement_date) as first_changed_date,
+        least(loan_facts.disbursement_date, last_loan_states.disbursement_date)
+            as first_changed_date,
         loan_facts.disbursement_date,
         loan_facts.loan_terms_hash,
         loan_facts.schedule_hash,
@@ -216,7 +219,10 @@ final as (
     select
         raw_watermark.detected_at::timestamptz as detected_at,
         concat_ws(
-            ':', changes.changed_entity, coalesce(changes.loan_id, changes.officer_id), changes.change_reason
+            ':',
+            changes.changed_entity,
+            coalesce(changes.loan_id, changes.officer_id),
+            changes.change_reason
         )::text as change_key,
         changes.changed_entity::text as changed_entity,
         changes.loan_id::integer as loan_id,

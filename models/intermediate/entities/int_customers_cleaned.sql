@@ -70,7 +70,8 @@ final as (
     select
         customer_id,
         coalesce(full_name, phone_number, 'Unknown customer ' || customer_id) as customer_name,
-        coalesce(full_name, masked_phone, 'Unknown customer ' || customer_id) as customer_name_masked,
+        coalesce(full_name, masked_phone, 'Unknown customer ' || customer_id)
+            as customer_name_masked,
         phone_number,
         masked_phone,
         birth_date,

@@ -65,7 +65,9 @@ eligibility as (
         *,
         case
             when total_due_amount is null or total_due_amount <= 0 then 'non_positive_total_due'
-            when not has_source_schedule and coalesce(tenor_in_days, 0) <= 0 then 'non_positive_tenor'
+            when
+                not has_source_schedule and coalesce(tenor_in_days, 0) <= 0
+                then 'non_positive_tenor'
         end as ineligible_reason
     from amounts
 ),

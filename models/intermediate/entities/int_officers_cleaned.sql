@@ -37,7 +37,9 @@ officers as (
         users.is_active,
         users.performance_status,
         users.joined_date,
-        coalesce({{ upper_in_list('users.user_type', var('officer_user_types')) }}, false) as is_agent_user_type,
+        coalesce(
+            {{ upper_in_list('users.user_type', var('officer_user_types')) }}, false
+        ) as is_agent_user_type,
         loan_officers.officer_id is not null as has_disbursed_loans,
         loan_officers.first_disbursement_date,
         coalesce(loan_officers.disbursed_loans_count, 0) as disbursed_loans_count

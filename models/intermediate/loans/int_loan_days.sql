@@ -158,7 +158,11 @@ state_changes as (
         lead(event_date) over loan_timeline as next_event_date
     from loan_events
     group by loan_id, event_date
-    window loan_timeline as (partition by loan_id order by event_date rows between unbounded preceding and current row)
+    window
+        loan_timeline as (
+            partition by loan_id
+            order by event_date rows between unbounded preceding and current row
+        )
 ),
 
 -- a span per change day while the loan was still active before it; the change day that brings
@@ -171,7 +175,11 @@ spans as (
         case
             when state_changes.paid_to_date_amount >= window_loans.total_due_amount
                 then state_changes.event_date
-            else least(coalesce(state_changes.next_event_date - 1, {{ as_of_date() }}), {{ as_of_date() }})
+            else
+                least(
+                    coalesce(state_changes.next_event_date - 1, {{ as_of_date() }}),
+                    {{ as_of_date() }}
+                )
         end as span_end_date,
         state_changes.paid_to_date_amount,
         state_changes.overdue_due_amount
@@ -179,7 +187,8 @@ spans as (
     inner join window_loans
         on state_changes.loan_id = window_loans.loan_id
     where
-        state_changes.paid_to_date_amount - state_changes.event_paid_amount < window_loans.total_due_amount
+        state_changes.paid_to_date_amount - state_changes.event_paid_amount
+        < window_loans.total_due_amount
         and state_changes.event_date <= {{ as_of_date() }}
 ),
 
@@ -200,7 +209,8 @@ installment_thresholds as (
         installment_number,
         due_date,
         max(cumulative_due_amount) over (
-            partition by loan_id order by installment_number rows between unbounded preceding and current row
+            partition by loan_id
+            order by installment_number rows between unbounded preceding and current row
         ) as paid_through_amount
     from window_installments
 ),
@@ -229,7 +239,8 @@ span_first_unpaid as (
         span_start_date,
         is_span,
         1 + count(*) filter (where is_span = 0) over (
-            partition by loan_id order by level_amount, is_span rows between unbounded preceding and current row
+            partition by loan_id
+            order by level_amount, is_span rows between unbounded preceding and current row
         ) as first_unpaid_number
     from paid_levels
 ),
@@ -265,7 +276,9 @@ span_states as (
 
 -- the DPD bucket of every DPD value a loan can reach by the as-of date
 bucket_lookup as (
-    {{ dpd_bucket_lookup('dpd_buckets', as_of_date() ~ ' - (select min(due_date) from window_installments)') }}
+    {{ dpd_bucket_lookup(
+        'dpd_buckets', as_of_date() ~ ' - (select min(due_date) from window_installments)'
+    ) }}
 ),
 
 loan_days as (
@@ -300,12 +313,15 @@ final as (
         day_states.principal_amount,
         day_states.total_due_amount,
         day_states.paid_to_date_amount,
-        greatest(day_states.total_due_amount - day_states.paid_to_date_amount, 0) as outstanding_balance_amount,
+        greatest(day_states.total_due_amount - day_states.paid_to_date_amount, 0)
+            as outstanding_balance_amount,
         day_states.principal_amount
         * greatest(1 - day_states.paid_to_date_amount / day_states.total_due_amount, 0)
             as principal_outstanding_amount,
-        greatest(day_states.paid_to_date_amount - day_states.total_due_amount, 0) as overpaid_amount,
-        greatest(day_states.overdue_due_amount - day_states.paid_to_date_amount, 0) as arrears_amount,
+        greatest(day_states.paid_to_date_amount - day_states.total_due_amount, 0)
+            as overpaid_amount,
+        greatest(day_states.overdue_due_amount - day_states.paid_to_date_amount, 0)
+            as arrears_amount,
         day_states.dpd_days,
         case
             when day_states.is_active then bucket_lookup.bucket_names[day_states.dpd_days + 1]
@@ -317,7 +333,8 @@ final as (
         end as dpd_bucket_order,
         day_states.is_active,
         coalesce(
-            day_states.first_due_date < day_states.metric_date and day_states.is_first_installment_missed,
+            day_states.first_due_date < day_states.metric_date
+            and day_states.is_first_installment_missed,
             false
         ) as is_fimr,
         run_window.source_loaded_at,

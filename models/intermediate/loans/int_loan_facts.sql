@@ -32,8 +32,10 @@ schedules as (
     select
         installments.loan_id,
         {{ loan_schedule_hash('installments') }} as schedule_hash,
-        min(installments.due_date) filter (where installments.installment_number = 1) as first_due_date,
-        min(installments.due_amount) filter (where installments.installment_number = 1) as first_due_amount
+        min(installments.due_date) filter (where installments.installment_number = 1)
+            as first_due_date,
+        min(installments.due_amount) filter (where installments.installment_number = 1)
+            as first_due_amount
     from installments
     group by installments.loan_id
 ),

@@ -47,7 +47,8 @@ derived_loans as (
         eligible_loans.loan_id,
         eligible_loans.total_due_amount,
         eligible_loans.tenor_in_days,
-        round(eligible_loans.total_due_amount / eligible_loans.tenor_in_days, 2) as installment_amount,
+        round(eligible_loans.total_due_amount / eligible_loans.tenor_in_days, 2)
+            as installment_amount,
         anchor.next_business_day_number as first_business_day_number
     from eligible_loans
     inner join business_days as anchor
@@ -70,7 +71,8 @@ derived_installments as (
         end as due_amount,
         true as is_derived
     from derived_loans
-    cross join lateral generate_series(1, derived_loans.tenor_in_days) as numbers (installment_number)
+    cross join
+        lateral generate_series(1, derived_loans.tenor_in_days) as numbers (installment_number)
     inner join business_days
         on
             derived_loans.first_business_day_number + numbers.installment_number - 1

@@ -44,7 +44,8 @@ schedule_summary as (
     select
         installments.loan_id,
         min(installments.due_date) as first_due_date,
-        count(*) filter (where installments.due_date <= {{ as_of_date() }}) as installments_due_count,
+        count(*) filter (where installments.due_date <= {{ as_of_date() }})
+            as installments_due_count,
         count(*) filter (
             where installments.cumulative_due_amount <= coalesce(paid.paid_to_date_amount, 0)
         ) as installments_paid_count
