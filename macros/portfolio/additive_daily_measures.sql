@@ -2,7 +2,7 @@
     branches and the portfolio (every measure of officer_metrics_daily but the ratios), split into
     counts and NGN amounts. The PAR and DPD-bucket measures come from vars par_levels and
     dpd_bucket_columns. Branch and portfolio marts sum exactly these and recompute the ratios from
-    the sums; the reconciliation tests read them. -#}
+    the sums; the reconciliation tests and the generic test daily_measures_non_negative read them. -#}
 {% macro additive_daily_measures() -%}
     {%- set count_measures = ['active_loans', 'active_borrowers'] -%}
     {%- set amount_measures = ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'] -%}
