@@ -1,11 +1,8 @@
-{#- rules §3.5: branch totals equal the sum of their officers' rows, for every measure and
-    every day; a branch-day missing on either side fails too. -#}
-{%- set measures = ['active_loans', 'active_borrowers', 'gross_loan_portfolio', 'total_outstanding_amount',
-    'arrears_amount', 'par1_amount', 'par15_amount', 'par30_amount', 'par1_loans', 'par15_loans', 'par30_loans',
-    'disbursed_count', 'disbursed_amount', 'due_amount', 'collected_amount', 'fimr_loans'] -%}
-{%- for bucket in var('dpd_bucket_columns') -%}
-    {%- do measures.extend([bucket.column_prefix ~ '_loans', bucket.column_prefix ~ '_amount']) -%}
-{%- endfor %}
+{#- rules §3.5: branch totals equal the sum of their officers' rows, for every measure of the
+    one measure list (additive_daily_measures) and every day; a branch-day missing on either side
+    fails too. -#}
+{%- set measure_list = additive_daily_measures() -%}
+{%- set measures = measure_list['count'] + measure_list['amount'] %}
 
 with officer_sums as (
     select

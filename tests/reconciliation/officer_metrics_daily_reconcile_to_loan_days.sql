@@ -1,7 +1,9 @@
 {#- rules §3.4, recomputed independently from int_loan_days: on every officer-day, the active
-    loans and borrowers, GLP, outstanding, arrears, PAR amounts and FIMR count of the mart equal
-    those of the officer's active loan-days (closed loan-days count nowhere). Amounts are stored
-    with 10 decimals: tolerance 1e-6 NGN. An officer-day with loan-days but no mart row fails. -#}
+    loans and borrowers, GLP, outstanding, arrears, the amount and loans of each PAR level (var
+    par_levels) and the FIMR count of the mart equal those of the officer's active loan-days
+    (closed loan-days count nowhere). Amounts are stored with 10 decimals: tolerance 1e-6 NGN. An
+    officer-day with loan-days but no mart row fails. -#}
+{%- set par_levels = par_level_columns() %}
 with loan_days as (
     select
         officer_id,
@@ -11,9 +13,12 @@ with loan_days as (
         coalesce(sum(principal_outstanding_amount) filter (where is_active), 0) as gross_loan_portfolio,
         coalesce(sum(outstanding_balance_amount) filter (where is_active), 0) as total_outstanding_amount,
         coalesce(sum(arrears_amount) filter (where is_active), 0) as arrears_amount,
-        coalesce(sum(principal_outstanding_amount) filter (where is_active and dpd_days > 0), 0) as par1_amount,
-        coalesce(sum(principal_outstanding_amount) filter (where is_active and dpd_days > 15), 0) as par15_amount,
-        coalesce(sum(principal_outstanding_amount) filter (where is_active and dpd_days > 30), 0) as par30_amount,
+        {%- for level in par_levels %}
+            coalesce(
+                sum(principal_outstanding_amount) filter (where is_active and dpd_days > {{ level.dpd_above }}), 0
+            ) as {{ level.amount }},
+            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }}) as {{ level.loans }},
+        {%- endfor %}
         count(*) filter (where is_active and is_fimr) as fimr_loans
     from {{ ref('int_loan_days') }}
     group by officer_id, metric_date
@@ -37,8 +42,11 @@ where
     or loan_days.active_loans <> officer_metrics.active_loans
     or loan_days.active_borrowers <> officer_metrics.active_borrowers
     or loan_days.fimr_loans <> officer_metrics.fimr_loans
-    {%- for measure in ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount', 'par1_amount',
-        'par15_amount', 'par30_amount'] %}
+    {%- for level in par_levels %}
+        or loan_days.{{ level.loans }} <> officer_metrics.{{ level.loans }}
+    {%- endfor %}
+    {%- for measure in ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount']
+        + par_levels | map(attribute='amount') | list %}
         or abs(loan_days.{{ measure }} - officer_metrics.{{ measure }}) > 0.000001
     {%- endfor %}
 

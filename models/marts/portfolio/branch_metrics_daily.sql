@@ -13,7 +13,6 @@
 }}
 
 {#- the officer measures that add up (every one of officer_metrics_daily but the ratios) -#}
-{%- set par_levels = ['par1', 'par15', 'par30'] -%}
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = measures['count'] -%}
 {%- set amount_measures = measures['amount'] %}
@@ -52,8 +51,8 @@ final as (
         {%- for measure in amount_measures %}
             {{ measure }}::numeric(38, 10) as {{ measure }},
         {%- endfor %}
-        {%- for level in par_levels %}
-            {{ safe_ratio(level ~ '_amount', 'gross_loan_portfolio') }} as {{ level }}_ratio,
+        {%- for level in par_level_columns() %}
+            {{ safe_ratio(level.amount, 'gross_loan_portfolio') }} as {{ level.ratio }},
         {%- endfor %}
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at

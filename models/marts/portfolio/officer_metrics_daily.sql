@@ -14,8 +14,9 @@
     )
 }}
 
-{#- PAR levels (rules §3.2): the principal of active loans with DPD above the threshold -#}
-{%- set par_levels = [('par1', 0), ('par15', 15), ('par30', 30)] -%}
+{#- PAR levels (rules §3.2, var par_levels): the principal of active loans with DPD above each
+    level's threshold -#}
+{%- set par_levels = par_level_columns() -%}
 
 with loan_days as (
     select * from {{ ref('int_loan_days') }}
@@ -67,11 +68,11 @@ portfolio_state as (
         sum(principal_outstanding_amount) filter (where is_active) as gross_loan_portfolio,
         sum(outstanding_balance_amount) filter (where is_active) as total_outstanding_amount,
         sum(arrears_amount) filter (where is_active) as arrears_amount,
-        {%- for level, threshold in par_levels %}
-            count(*) filter (where is_active and dpd_days > {{ threshold }}) as {{ level }}_loans,
+        {%- for level in par_levels %}
+            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }}) as {{ level.loans }},
             sum(principal_outstanding_amount) filter (
-                where is_active and dpd_days > {{ threshold }}
-            ) as {{ level }}_amount,
+                where is_active and dpd_days > {{ level.dpd_above }}
+            ) as {{ level.amount }},
         {%- endfor %}
         {%- for bucket in var('dpd_bucket_columns') %}
             count(*) filter (
@@ -135,9 +136,9 @@ measures as (
         coalesce(portfolio_state.gross_loan_portfolio, 0) as gross_loan_portfolio,
         coalesce(portfolio_state.total_outstanding_amount, 0) as total_outstanding_amount,
         coalesce(portfolio_state.arrears_amount, 0) as arrears_amount,
-        {%- for level, threshold in par_levels %}
-            coalesce(portfolio_state.{{ level }}_loans, 0) as {{ level }}_loans,
-            coalesce(portfolio_state.{{ level }}_amount, 0) as {{ level }}_amount,
+        {%- for level in par_levels %}
+            coalesce(portfolio_state.{{ level.loans }}, 0) as {{ level.loans }},
+            coalesce(portfolio_state.{{ level.amount }}, 0) as {{ level.amount }},
         {%- endfor %}
         {%- for bucket in var('dpd_bucket_columns') %}
             coalesce(portfolio_state.{{ bucket.column_prefix }}_loans, 0) as {{ bucket.column_prefix }}_loans,
@@ -180,14 +181,14 @@ final as (
         gross_loan_portfolio::numeric(38, 10) as gross_loan_portfolio,
         total_outstanding_amount::numeric(38, 10) as total_outstanding_amount,
         arrears_amount::numeric(38, 10) as arrears_amount,
-        {%- for level, threshold in par_levels %}
-            {{ level }}_amount::numeric(38, 10) as {{ level }}_amount,
+        {%- for level in par_levels %}
+            {{ level.amount }}::numeric(38, 10) as {{ level.amount }},
         {%- endfor %}
-        {%- for level, threshold in par_levels %}
-            {{ safe_ratio(level ~ '_amount', 'gross_loan_portfolio') }} as {{ level }}_ratio,
+        {%- for level in par_levels %}
+            {{ safe_ratio(level.amount, 'gross_loan_portfolio') }} as {{ level.ratio }},
         {%- endfor %}
-        {%- for level, threshold in par_levels %}
-            {{ level }}_loans::integer as {{ level }}_loans,
+        {%- for level in par_levels %}
+            {{ level.loans }}::integer as {{ level.loans }},
         {%- endfor %}
         {%- for bucket in var('dpd_bucket_columns') %}
             {{ bucket.column_prefix }}_loans::integer as {{ bucket.column_prefix }}_loans,

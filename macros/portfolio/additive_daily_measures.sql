@@ -1,12 +1,14 @@
-{#- The officer-level daily measures that add up across officers, branches and the portfolio
-    (every measure of officer_metrics_daily but the ratios), split into counts and NGN amounts.
-    Branch and portfolio marts sum exactly these; ratios are recomputed from the sums. -#}
+{#- The one list of the daily measures: the officer-level measures that add up across officers,
+    branches and the portfolio (every measure of officer_metrics_daily but the ratios), split into
+    counts and NGN amounts. The PAR and DPD-bucket measures come from vars par_levels and
+    dpd_bucket_columns. Branch and portfolio marts sum exactly these and recompute the ratios from
+    the sums; the reconciliation tests and the generic test daily_measures_non_negative read them. -#}
 {% macro additive_daily_measures() -%}
     {%- set count_measures = ['active_loans', 'active_borrowers'] -%}
     {%- set amount_measures = ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'] -%}
-    {%- for level in ['par1', 'par15', 'par30'] -%}
-        {%- do count_measures.append(level ~ '_loans') -%}
-        {%- do amount_measures.append(level ~ '_amount') -%}
+    {%- for level in par_level_columns() -%}
+        {%- do count_measures.append(level.loans) -%}
+        {%- do amount_measures.append(level.amount) -%}
     {%- endfor -%}
     {%- for bucket in var('dpd_bucket_columns') -%}
         {%- do count_measures.append(bucket.column_prefix ~ '_loans') -%}
