@@ -31,4 +31,5 @@ where
     or officer_rows.officer_id is null
     or officer_rows.first_metric_date <> officers.first_disbursement_date
     or officer_rows.last_metric_date <> {{ as_of_date() }}
-    or officer_rows.metric_days <> officer_rows.last_metric_date - officer_rows.first_metric_date + 1
+    or officer_rows.metric_days
+    <> officer_rows.last_metric_date - officer_rows.first_metric_date + 1

@@ -26,7 +26,8 @@ disbursed as (
         on
             officer_ranges.officer_id = loans.officer_id
             and loans.is_metric_eligible
-            and loans.disbursement_date between officer_ranges.first_metric_date and officer_ranges.last_metric_date
+            and loans.disbursement_date
+            between officer_ranges.first_metric_date and officer_ranges.last_metric_date
     group by officer_ranges.officer_id
 ),
 
@@ -38,7 +39,8 @@ due as (
     left join {{ ref('fct_loan_installments') }} as installments
         on
             officer_ranges.officer_id = installments.officer_id
-            and installments.due_date between officer_ranges.first_metric_date and officer_ranges.last_metric_date
+            and installments.due_date
+            between officer_ranges.first_metric_date and officer_ranges.last_metric_date
     group by officer_ranges.officer_id
 ),
 
@@ -51,7 +53,8 @@ collected as (
         on
             officer_ranges.officer_id = repayments.officer_id
             and repayments.is_counted
-            and repayments.paid_date between officer_ranges.first_metric_date and officer_ranges.last_metric_date
+            and repayments.paid_date
+            between officer_ranges.first_metric_date and officer_ranges.last_metric_date
     group by officer_ranges.officer_id
 )
 

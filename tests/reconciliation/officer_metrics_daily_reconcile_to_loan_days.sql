@@ -10,14 +10,20 @@ with loan_days as (
         metric_date,
         count(*) filter (where is_active) as active_loans,
         count(distinct customer_id) filter (where is_active) as active_borrowers,
-        coalesce(sum(principal_outstanding_amount) filter (where is_active), 0) as gross_loan_portfolio,
-        coalesce(sum(outstanding_balance_amount) filter (where is_active), 0) as total_outstanding_amount,
+        coalesce(sum(principal_outstanding_amount) filter (where is_active), 0)
+            as gross_loan_portfolio,
+        coalesce(sum(outstanding_balance_amount) filter (where is_active), 0)
+            as total_outstanding_amount,
         coalesce(sum(arrears_amount) filter (where is_active), 0) as arrears_amount,
         {%- for level in par_levels %}
             coalesce(
-                sum(principal_outstanding_amount) filter (where is_active and dpd_days > {{ level.dpd_above }}), 0
+                sum(principal_outstanding_amount) filter (
+                    where is_active and dpd_days > {{ level.dpd_above }}
+                ),
+                0
             ) as {{ level.amount }},
-            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }}) as {{ level.loans }},
+            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }})
+                as {{ level.loans }},
         {%- endfor %}
         count(*) filter (where is_active and is_fimr) as fimr_loans
     from {{ ref('int_loan_days') }}

@@ -31,4 +31,5 @@ where
     or officer_metrics.par15_ratio is distinct from snapshots.par15_ratio
     or officer_metrics.active_loans <> snapshots.active_loans
     or officer_metrics.par15_loans <> snapshots.par15_loans
-    or snapshots.is_mid_month <> (extract(day from snapshots.snapshot_date) = {{ var('par15_snapshot_mid_month_day') }})
+    or snapshots.is_mid_month
+    <> (extract(day from snapshots.snapshot_date) = {{ var('par15_snapshot_mid_month_day') }})

@@ -2,7 +2,8 @@
     one measure list (additive_daily_measures, plus officers_with_active_loans) and every day; a
     day missing on either side fails too. -#}
 {%- set measure_list = additive_daily_measures() -%}
-{%- set measures = ['officers_with_active_loans'] + measure_list['count'] + measure_list['amount'] %}
+{%- set measures = ['officers_with_active_loans'] + measure_list['count']
+    + measure_list['amount'] %}
 
 with branch_sums as (
     select

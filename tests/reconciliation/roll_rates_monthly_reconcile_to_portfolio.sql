@@ -49,6 +49,10 @@ where
     from_buckets.from_bucket_loans <> from_buckets.min_from_bucket_loans
     or from_buckets.rolled_loans <> from_buckets.from_bucket_loans
     or from_buckets.from_bucket_loans <> coalesce(opening_buckets.bucket_loans, 0)
-    or abs(from_buckets.from_bucket_principal_amount - coalesce(opening_buckets.bucket_amount, 0)) > 0.000001
-    or (from_buckets.from_bucket_principal_amount > 0 and abs(from_buckets.roll_rate_total - 1) > 0.000001)
+    or abs(from_buckets.from_bucket_principal_amount - coalesce(opening_buckets.bucket_amount, 0))
+    > 0.000001
+    or (
+        from_buckets.from_bucket_principal_amount > 0
+        and abs(from_buckets.roll_rate_total - 1) > 0.000001
+    )
     or (from_buckets.from_bucket_principal_amount = 0 and from_buckets.roll_rate_total is not null)

@@ -9,7 +9,8 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_daily_window(
-            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days'), officer_changes=true
+            this, changes=ref('int_daily_changes'), upstream=ref('int_loan_days'),
+            officer_changes=true
         ) }}",
     )
 }}
@@ -69,7 +70,8 @@ portfolio_state as (
         sum(outstanding_balance_amount) filter (where is_active) as total_outstanding_amount,
         sum(arrears_amount) filter (where is_active) as arrears_amount,
         {%- for level in par_levels %}
-            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }}) as {{ level.loans }},
+            count(*) filter (where is_active and dpd_days > {{ level.dpd_above }})
+                as {{ level.loans }},
             sum(principal_outstanding_amount) filter (
                 where is_active and dpd_days > {{ level.dpd_above }}
             ) as {{ level.amount }},
@@ -141,8 +143,10 @@ measures as (
             coalesce(portfolio_state.{{ level.amount }}, 0) as {{ level.amount }},
         {%- endfor %}
         {%- for bucket in var('dpd_bucket_columns') %}
-            coalesce(portfolio_state.{{ bucket.column_prefix }}_loans, 0) as {{ bucket.column_prefix }}_loans,
-            coalesce(portfolio_state.{{ bucket.column_prefix }}_amount, 0) as {{ bucket.column_prefix }}_amount,
+            coalesce(portfolio_state.{{ bucket.column_prefix }}_loans, 0)
+                as {{ bucket.column_prefix }}_loans,
+            coalesce(portfolio_state.{{ bucket.column_prefix }}_amount, 0)
+                as {{ bucket.column_prefix }}_amount,
         {%- endfor %}
         coalesce(disbursements.disbursed_count, 0) as disbursed_count,
         coalesce(disbursements.disbursed_amount, 0) as disbursed_amount,

@@ -130,7 +130,9 @@ rolled as (
         coalesce(moves.rolled_loans, 0) as rolled_loans,
         coalesce(moves.rolled_principal_amount, 0) as rolled_principal_amount,
         sum(coalesce(moves.rolled_loans, 0)) over from_bucket_at_start as from_bucket_loans,
-        sum(coalesce(moves.rolled_principal_amount, 0)) over from_bucket_at_start as from_bucket_principal_amount
+        sum(coalesce(moves.rolled_principal_amount, 0))
+            over from_bucket_at_start
+            as from_bucket_principal_amount
     from matrix
     left join moves
         on
@@ -154,7 +156,8 @@ final as (
         rolled_principal_amount::numeric(38, 10) as rolled_principal_amount,
         from_bucket_loans::integer as from_bucket_loans,
         from_bucket_principal_amount::numeric(38, 10) as from_bucket_principal_amount,
-        {{ safe_ratio('rolled_principal_amount', 'from_bucket_principal_amount') }} as roll_rate_ratio,
+        {{ safe_ratio('rolled_principal_amount', 'from_bucket_principal_amount') }}
+            as roll_rate_ratio,
         -- the month's last day even while it runs: the running month's row must fall in the next
         -- run's window (its period end, the old as-of day, can be before that window starts)
         month_end_date::date as month_end_date,
