@@ -18,7 +18,7 @@ import psycopg
 
 from seedsmetrics import settings, warehouse
 from seedsmetrics.dbt_runner import run_dbt
-from seedsmetrics.loader.connections import describe_url
+from seedsmetrics.redact import describe_url
 
 # the synthetic history ends on this day; the demo reports as of it so the numbers are meaningful
 DEMO_AS_OF = "2025-11-20"

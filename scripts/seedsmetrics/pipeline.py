@@ -38,7 +38,8 @@ Exit codes (seedsmetrics.errors; the README's table):
     130  interrupted (SIGINT), 143 terminated (SIGTERM): dbt was asked to cancel its queries first
 
 Logs: one structured line per phase on stderr (`--log-format kv` key=value, or `json`), with its
-duration, then a `summary` line; dbt's own output goes to stdout. Connection strings are never
+duration, then a `summary` line; the loader's lines (`logger=seedsmetrics.load`) come in the same
+format (seedsmetrics.logs); dbt's own output goes to stdout. Connection strings are never
 logged (hosts and database names only). Artifacts stay under --target-path: run_results.json
 (of the last dbt phase), run_results_build.json, sources.json, manifest.json and
 pipeline_summary.json.
@@ -62,7 +63,6 @@ import contextlib
 import ctypes
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -74,13 +74,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from seedsmetrics import dbt_runner, settings, warehouse
 from seedsmetrics.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, RunLocked, UserError
+from seedsmetrics.logs import Log
+from seedsmetrics.pause import pause_at
+from seedsmetrics.redact import describe_url, first_line
 
 # Namespace of the run lock in the two-int advisory lock form: pg_try_advisory_lock(0x5EED, key).
 RUN_LOCK_CLASS = 0x5EED
@@ -88,9 +91,7 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 PRODUCTION_SELECTOR = "production"
 PHASES = ("load", "freshness", "build", "docs")
-PAUSE_AT_ENV = "SEEDS_PIPELINE_PAUSE_AT"
-PAUSE_FILE_ENV = "SEEDS_PIPELINE_PAUSE_FILE"
-PAUSE_SECONDS_ENV = "SEEDS_PIPELINE_PAUSE_SECONDS"
+PAUSE_HOOK = "SEEDS_PIPELINE"  # seedsmetrics.pause
 # the server cancels a query whose client went away within this interval (PostgreSQL >= 14)
 CLIENT_CHECK_INTERVAL = "2s"
 # how long dbt gets to cancel its queries after SIGINT before it is killed
@@ -155,57 +156,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-format", choices=["kv", "json"], default=os.environ.get("SEEDS_LOG_FORMAT", "kv"),
                         help="structured log lines on stderr: key=value (default) or JSON")
     parser.set_defaults(func=run)
-
-
-# ---------------------------------------------------------------------------------------------
-# structured logs
-
-
-class Log:
-    """One line per event on a stream: `ts=... level=info event=phase phase=load duration_s=1.2`."""
-
-    def __init__(self, fmt: str = "kv", stream: TextIO | None = None, **context: Any):
-        self.fmt = fmt
-        self.stream = stream
-        self.context = context
-
-    def __call__(self, event: str, level: str = "info", **fields: Any) -> str:
-        record = {"ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
-                  "level": level, "event": event, **self.context, **fields}
-        record = {key: value for key, value in record.items() if value is not None}
-        if self.fmt == "json":
-            line = json.dumps(record, default=str, separators=(",", ":"))
-        else:
-            line = " ".join(f"{key}={_kv(value)}" for key, value in record.items())
-        stream = self.stream or sys.stderr
-        print(line, file=stream, flush=True)
-        return line
-
-
-def _kv(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, default=str, separators=(",", ":"))
-    text = str(value)
-    if not text or re.search(r'[\s="\\]', text):
-        return json.dumps(text)
-    return text
-
-
-def describe_url(url: str | None) -> str | None:
-    """host:port/dbname of a libpq URL or conninfo: safe to log (no user, no password)."""
-    if not url:
-        return None
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        params = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001 - a malformed URL is the loader's error to report
-        return "<unparsable>"
-    return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,8 +302,9 @@ class RunLock:
                                         keepalives=1, keepalives_idle=30, keepalives_interval=10,
                                         keepalives_count=6)
         except psycopg.OperationalError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise UserError(f"cannot connect to the warehouse {self.target.describe()}: {first}") from None
+            hidden = [self.target.password] if self.target.password else []
+            raise UserError(f"cannot connect to the warehouse {self.target.describe()}: "
+                            f"{first_line(error, hidden)}") from None
         # the lock session idles for hours: no server-side timeout may end it
         for setting in ("idle_session_timeout", "idle_in_transaction_session_timeout", "statement_timeout"):
             with contextlib.suppress(psycopg.Error):
@@ -473,13 +424,15 @@ class Run:
 
     def load(self) -> int:
         from seedsmetrics.loader import run_load
+        from seedsmetrics.loader.progress import LOGGER, Progress
 
         with self.phase("load") as result:
             source_url = (self.args.source_url or os.environ.get("SOURCE_DATABASE_URL")
                           or settings.embedded_source_url())
             result.details.update(source=describe_url(source_url), raw_schema=self.raw_schema)
             try:
-                loaded = run_load(source_url=source_url, target=self.target.name, raw_schema=self.raw_schema)
+                loaded = run_load(source_url=source_url, target=self.target.name, raw_schema=self.raw_schema,
+                                  progress=Progress(log=self.log.named(LOGGER)))
             except RunLocked as error:
                 result.status = "locked"
                 result.details["reason"] = str(error)
@@ -637,13 +590,7 @@ def _flat_counts(counts: dict[str, dict[str, int]]) -> dict[str, int]:
 
 def pause(phase: str, log: Log) -> None:
     """Test hook: hold the run (and its lock) before `phase` (see the module docstring)."""
-    if os.environ.get(PAUSE_AT_ENV) != phase:
-        return
-    pause_file = os.environ.get(PAUSE_FILE_ENV)
-    log("paused", level="warning", phase=phase, pause_file=pause_file)
-    deadline = time.monotonic() + float(os.environ.get(PAUSE_SECONDS_ENV, "60" if not pause_file else "600"))
-    while time.monotonic() < deadline and (not pause_file or Path(pause_file).exists()):
-        time.sleep(0.2)
+    pause_at(phase, PAUSE_HOOK, log, default_seconds=60)
 
 
 def business_today(project_dir: Path) -> date:

@@ -26,9 +26,9 @@ from seedsmetrics.cli import main
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_LOCKED, UserError
 from seedsmetrics.loader import LoadResult, run_load
 from seedsmetrics.loader.config import load_config, parse_duration
-from seedsmetrics.loader.connections import scrub
 from seedsmetrics.loader.plan import lossless_cast
 from seedsmetrics.loader.progress import Progress
+from seedsmetrics.redact import scrub
 
 from .conftest import PROJECT_ROOT, SHARED, DatabaseFactory
 
@@ -706,7 +706,7 @@ def start_paused(env: Env, phase: str, *args: str) -> subprocess.Popen[str]:
     seen = []
     while line := proc.stderr.readline():
         seen.append(line)
-        if f"paused at {phase}" in line:
+        if " event=paused " in line and f" phase={phase}" in line:
             return proc
     proc.wait()
     raise AssertionError(f"the loader ended (exit {proc.returncode}) before {phase}: {''.join(seen)[-500:]}")
@@ -793,8 +793,9 @@ def test_progress_on_a_terminal_and_in_logs() -> None:
     assert last == ["loans_ajoloan", "full", "1,000", "rows", "4.0", "MB", "2.0", "MB/s", "2.00", "s"]
     log = io.StringIO()
     Progress(stream=log, tty=False).table_done("loans_ajoloan", "incremental", 7, 1024, 0.5, run_id="r1")
-    assert re.fullmatch(r"ts=\S+Z logger=seedsmetrics.load event=table_copied table=loans_ajoloan mode=incremental"
-                        r" rows=7 mb=0.0 mb_per_s=0.0 seconds=0.50 run_id=r1\n", log.getvalue())
+    assert re.fullmatch(r"ts=\S+Z level=info logger=seedsmetrics.load event=table_copied"
+                        r" table=loans_ajoloan mode=incremental rows=7 mb=0.0 mb_per_s=0.0 seconds=0.50"
+                        r" run_id=r1\n", log.getvalue())
 
 
 def test_parallel_workers_read_one_consistent_snapshot(make_env: Callable[..., Env],

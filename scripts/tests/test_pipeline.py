@@ -3,6 +3,7 @@ scale 0.01 on the embedded server, a throw-away warehouse database), plus its pu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -83,19 +84,6 @@ def test_sql_and_data_failures_are_not_transient(results: list[dict[str, Any]]) 
 def test_without_run_results_the_output_decides() -> None:
     assert pipeline.is_transient(None, "Encountered an error:\nDatabase Error\n  could not connect to server")
     assert not pipeline.is_transient(None, "Compilation Error in model x: 'ref' is undefined")
-
-
-def test_log_lines_are_parseable_and_hold_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
-    log = pipeline.Log("kv", run_id="r1")
-    url = f"postgresql://loader:{SECRET}@db.internal:6432/savings"
-    line = log("phase", phase="load", status="ok", duration_s=1.234, source=pipeline.describe_url(url),
-               counts={"pass": 6}, reason="two words")
-    assert " event=phase " in line and " phase=load " in line and " duration_s=1.23 " in line
-    assert " source=db.internal:6432/savings " in line and 'reason="two words"' in line
-    assert SECRET not in line and "loader" not in line
-    record = json.loads(pipeline.Log("json")("summary", status="success", exit_code=0))
-    assert record["event"] == "summary" and record["exit_code"] == 0
-    assert capsys.readouterr().err.count("\n") == 2, "one line per event, on stderr"
 
 
 def test_lock_key_is_stable() -> None:
@@ -334,8 +322,8 @@ def test_run_end_to_end(e2e: Scenario, source_url: tuple[str, dict[str, int]]) -
     assert list(summary["phases"]) == PHASE_ORDER
     assert all(phase["status"] in ("ok", "warn") for phase in summary["phases"].values())
     # rows loaded: what the loader reports having written (the killed run had loaded everything once)
-    published = [line for line in done.stderr.splitlines() if "event=run_published" in line]
-    assert len(published) == 1 and f" rows_written={summary['rows_loaded']} " in published[0]
+    published = [e for e in json_events(done.stderr) if e["event"] == "run_published"]
+    assert len(published) == 1 and published[0]["rows_written"] == summary["rows_loaded"]
     # production selector: data tests yes, dbt unit tests no (CI runs them)
     build = json.loads((wh.target_path / "run_results_build.json").read_text())["results"]
     assert manifest["unit_tests"], "the project has unit tests the production run must leave out"
@@ -416,6 +404,50 @@ def test_failed_test_skips_children_and_keeps_last_good_marts(e2e: Scenario) -> 
     assert {name: after[name] for name in protected} == {name: before[name] for name in protected}, \
         "the marts downstream of the failed test are the same tables (same oid, same rows)"
     assert (wh.state_dir / "manifest.json").read_bytes() == state_before, "a failed run saves no state"
+
+
+# ---------------------------------------------------------------------------------------------
+# --log-format json: every line of every phase, the loader's included
+
+
+def not_json_objects(text: str) -> list[str]:
+    """The lines of `text` that do not parse as a JSON object."""
+    bad = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            if isinstance(json.loads(line), dict):
+                continue
+        bad.append(line)
+    return bad
+
+
+@pytest.mark.integration
+def test_json_log_format_holds_for_every_phase(embedded: warehouse.Embedded,
+                                               source_url: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    """GIVEN a fresh warehouse and a source, WHEN `seedsmetrics run --log-format json` loads it and
+    builds the staging views, THEN every stderr line is a JSON object (the loader's lines too) and stdout
+    (dbt's output, the human summary) holds no key=value log line."""
+    factory = DatabaseFactory(embedded.url("postgres"))
+    try:
+        conninfo = factory("ops")
+        env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="jsonlog",
+                        SOURCE_DATABASE_URL=make_conninfo(source_url[0], password=SECRET))
+        done = Warehouse(env, conninfo, "jsonlog", tmp_path).run(
+            "--skip-docs", "--select", "path:models/staging")
+        assert_success(done)
+    finally:
+        factory.drop_all()
+    not_json = not_json_objects(done.stderr)
+    assert not not_json, f"stderr lines that are not JSON: {not_json[:5]}"
+    records = json_events(done.stderr)
+    assert [r["phase"] for r in records if r["event"] == "phase"] == PHASE_ORDER
+    loader = [r["event"] for r in records if r.get("logger") == "seedsmetrics.load"]
+    assert loader == ["run_started", *["table_copied"] * len(source_url[1]), "run_published"]
+    assert all(r["ts"].endswith("Z") and r["level"] in ("info", "warning") for r in records)
+    assert records[-1]["event"] == "summary" and records[-1]["status"] == "success"
+    stdout_logs = [line for line in done.stdout.splitlines() if line.startswith("ts=") or " event=" in line]
+    assert not stdout_logs, stdout_logs[:5]
+    assert SECRET not in done.stderr + done.stdout
 
 
 # ---------------------------------------------------------------------------------------------

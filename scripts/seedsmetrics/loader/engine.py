@@ -24,10 +24,11 @@ next run's overlap, and `>=` with a primary-key upsert makes equal timestamps ha
 and updates that bypass Django's auto_now are caught by the periodic full copy (`--full`, or
 automatically when the last full copy is older than `reconcile_after`).
 
-Test hook: SEEDS_LOADER_PAUSE_AT=<phase> makes the process print `paused at <phase>` on stderr and
-sleep (SEEDS_LOADER_PAUSE_SECONDS, default 120) at that point, so the crash tests can SIGKILL it
-there. Phases: locked, copy (mid-COPY, after the first block), copied, publish (inside the publish
-transaction, before COMMIT), published (after COMMIT, before cleanup). Unset in production.
+Test hook (seedsmetrics.pause): SEEDS_LOADER_PAUSE_AT=<phase> makes the process log
+`event=paused phase=<phase>` and wait (SEEDS_LOADER_PAUSE_SECONDS, default 120) at that point, so
+the crash tests can SIGKILL it there. Phases: locked, snapshot, copy (mid-COPY, after the first
+block), copied, publish (inside the publish transaction, before COMMIT), published (after COMMIT,
+before cleanup). Unset in production.
 """
 
 from __future__ import annotations
@@ -53,18 +54,17 @@ from seedsmetrics.loader.config import LoadConfig, load_config, parse_duration
 from seedsmetrics.loader.connections import (
     APPLICATION_NAME,
     connect,
-    describe_url,
-    first_line,
     millis,
     prepare_source_session,
-    secrets_of,
     source_conninfo,
 )
 from seedsmetrics.loader.plan import LOADED_AT, RUN_ID, TablePlan, build_plan, read_source
 from seedsmetrics.loader.progress import Progress
 from seedsmetrics.loader.relay import Cancelled, Copied, relay
+from seedsmetrics.pause import pause_at
+from seedsmetrics.redact import describe_url, first_line, secrets_of
 
-PAUSE_ENV = "SEEDS_LOADER_PAUSE_AT"
+PAUSE_HOOK = "SEEDS_LOADER"
 PAUSE_PHASES = ("locked", "snapshot", "copy", "copied", "publish", "published")
 DEFAULT_JOBS = 2
 # an incremental window reaching back less than this can miss rows committed late (warned)
@@ -73,11 +73,9 @@ MIN_SAFE_OVERLAP = timedelta(minutes=1)
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 
-def pause_point(phase: str) -> None:
+def pause_point(phase: str, progress: Progress) -> None:
     """Test hook (see module docstring); a no-op unless SEEDS_LOADER_PAUSE_AT names `phase`."""
-    if os.environ.get(PAUSE_ENV) == phase:
-        print(f"seedsmetrics load: test hook: paused at {phase}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get("SEEDS_LOADER_PAUSE_SECONDS", "120")))
+    pause_at(phase, PAUSE_HOOK, progress.log, default_seconds=120)
 
 
 @dataclass
@@ -262,7 +260,7 @@ class _Worker:
                 sql.SQL("copy {} ({}) from stdin (format {}, freeze)").format(
                     table, raw_layer.column_list(plan.source_columns), sql.SQL(plan.config.format)),
                 progress=lambda rows, nbytes: ctx.progress.table_progress(plan.name, rows, nbytes),
-                cancelled=ctx.cancel.is_set, first_block=lambda: pause_point("copy"))
+                cancelled=ctx.cancel.is_set, first_block=lambda: pause_point("copy", ctx.progress))
             copy_seconds = time.monotonic() - copy_started
             # a primary key is built after the load: maintained during COPY it costs ~35 % more
             raw_layer.script(wh, sql.SQL("alter table {} {}").format(table, _add_loader_columns(plan, ctx)), *(
@@ -390,7 +388,7 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
                         shadow = plan.current_shadow or ""
                     raw_layer.save_state(wh, ctx.raw_schema, plan, shadow, ctx.run_id, item.watermark,
                                          item.copied.rows_read, written[plan.name], item.copied.bytes)
-                pause_point("publish")
+                pause_point("publish", ctx.progress)
             return written
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             # a reader holding a view (or crossing our locks) wins; nothing is published, try again
@@ -398,7 +396,7 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
                 raise UserError(
                     f"could not publish: readers kept the raw views locked ({cfg.publish_attempts} attempts of "
                     f"{cfg.publish_lock_timeout.total_seconds():g} s); nothing was published", EXIT_FAILED) from None
-            ctx.progress.log("publish_retry", run_id=ctx.run_id, attempt=attempt)
+            ctx.progress.log("publish_retry", level="warning", run_id=ctx.run_id, attempt=attempt)
             time.sleep(min(attempt, 5))
     raise AssertionError("unreachable")
 
@@ -476,8 +474,9 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
     if config.overlap < MIN_SAFE_OVERLAP:
         # Django stamps updated_at before its transaction commits: a row committed after our
         # snapshot with an earlier stamp is only caught by the next run's overlap
-        progress.log("warning", reason=f"overlap {config.overlap} is shorter than {MIN_SAFE_OVERLAP}: rows"
-                     " committed late by long source transactions can be missed until the next full copy")
+        progress.log("warning", level="warning",
+                     reason=f"overlap {config.overlap} is shorter than {MIN_SAFE_OVERLAP}: rows committed"
+                     " late by long source transactions can be missed until the next full copy")
     schema = raw_layer.check_schema_name(raw_schema or os.environ.get("SEEDS_RAW_SCHEMA") or "raw")
     warehouse_target = settings.resolve_target(target)
     url = source_url or os.environ.get("SOURCE_DATABASE_URL") or settings.embedded_source_url()
@@ -500,7 +499,7 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
                 who = f" (backend pid {holder})" if holder else ""
                 raise RunLocked(f"another load into schema {schema} of {warehouse_target.describe()} is "
                                 f"running{who}; try again later")
-            pause_point("locked")
+            pause_point("locked", progress)
         source = connect(source_info, f"source database ({describe_url(url)})")
         with source:
             prepare_source_session(source, config.source_lock_timeout, config.source_statement_timeout)
@@ -509,7 +508,7 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
             source.read_only = True
             # now() is the transaction's start: everything committed before it is in the snapshot
             snapshot_start, snapshot_id = source.execute("select now(), pg_export_snapshot()").fetchone()
-            pause_point("snapshot")
+            pause_point("snapshot", progress)
             found = read_source(source, config.source_schema, names)
             raw = raw_layer.read_raw(wh, schema, names)
             loaded_at = wh.execute("select clock_timestamp()").fetchone()[0]
@@ -544,7 +543,7 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
                          snapshot=f"{snapshot_start:%Y-%m-%dT%H:%M:%S%z}")
             try:
                 loaded = _copy_all(ctx, plans, jobs, source, wh)
-                pause_point("copied")
+                pause_point("copied", progress)
                 written = _publish(wh, ctx, loaded)
             except _TableFailed as failure:
                 message = f"{failure.table}: {first_line(failure.error, hidden)}"
@@ -562,7 +561,7 @@ def run_load(source_url: str | None = None, target: str | None = None, tables: l
                     raise UserError(f"load failed: {first_line(error, hidden)}; nothing was published",
                                     EXIT_FAILED) from None
                 raise
-        pause_point("published")
+        pause_point("published", progress)
         raw_layer.drop_unshared(wh, schema, [item.table for item in loaded.values()
                                              if item.plan.mode == "incremental" and not item.temporary])
         raw_layer.drop_tables(wh, schema, [item.plan.current_shadow for item in loaded.values()
