@@ -22,10 +22,13 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from seedsmetrics import pipeline, warehouse
+from seedsmetrics import warehouse
 from seedsmetrics.cli import main
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_LOCKED
 from seedsmetrics.loader import raw_layer
+from seedsmetrics.pipeline.artifacts import is_transient, merge_retry, summarize_run_results
+from seedsmetrics.pipeline.lock import RUN_LOCK_CLASS, lock_key
+from seedsmetrics.pipeline.summary import failure_line
 from seedsmetrics.source_generator import generate
 
 from .conftest import PROJECT_ROOT, DatabaseFactory
@@ -44,7 +47,7 @@ def result(unique_id: str, status: str, message: str = "") -> dict[str, Any]:
 
 
 def test_summarize_counts_statuses_per_resource_type() -> None:
-    counts = pipeline.summarize_run_results([
+    counts = summarize_run_results([
         result("model.p.a", "success"), result("model.p.b", "skipped"), result("model.p.c", "success"),
         result("test.p.t1", "pass"), result("test.p.t2", "warn"), result("test.p.t3", "fail"),
         result("seed.p.s", "success")])
@@ -55,7 +58,7 @@ def test_summarize_counts_statuses_per_resource_type() -> None:
 def test_retry_results_replace_the_first_attempt() -> None:
     first = [result("model.p.a", "success"), result("model.p.b", "error"), result("model.p.c", "skipped")]
     retried = [result("model.p.b", "success"), result("model.p.c", "success")]
-    merged = {r["unique_id"]: r["status"] for r in pipeline.merge_retry(first, retried)}
+    merged = {r["unique_id"]: r["status"] for r in merge_retry(first, retried)}
     assert merged == {"model.p.a": "success", "model.p.b": "success", "model.p.c": "success"}
 
 
@@ -67,7 +70,7 @@ def test_retry_results_replace_the_first_attempt() -> None:
     "FATAL: the database system is shutting down",
 ])
 def test_connection_errors_are_transient(message: str) -> None:
-    assert pipeline.is_transient([result("model.p.ok", "success"), result("model.p.x", "error", message)])
+    assert is_transient([result("model.p.ok", "success"), result("model.p.x", "error", message)])
 
 
 @pytest.mark.parametrize("results", [
@@ -78,26 +81,26 @@ def test_connection_errors_are_transient(message: str) -> None:
     [result("model.p.x", "skipped", "terminating connection")],
 ])
 def test_sql_and_data_failures_are_not_transient(results: list[dict[str, Any]]) -> None:
-    assert not pipeline.is_transient(results)
+    assert not is_transient(results)
 
 
 def test_without_run_results_the_output_decides() -> None:
-    assert pipeline.is_transient(None, "Encountered an error:\nDatabase Error\n  could not connect to server")
-    assert not pipeline.is_transient(None, "Compilation Error in model x: 'ref' is undefined")
+    assert is_transient(None, "Encountered an error:\nDatabase Error\n  could not connect to server")
+    assert not is_transient(None, "Compilation Error in model x: 'ref' is undefined")
 
 
 def test_lock_key_is_stable() -> None:
     # the key must not depend on the process (Python's hash() is salted per process)
-    assert pipeline.lock_key("analytics") == pipeline.lock_key("analytics") == 1791157896
-    assert pipeline.lock_key("analytics") != pipeline.lock_key("ci")
-    assert 0 <= pipeline.lock_key("x") < 2**31
+    assert lock_key("analytics") == lock_key("analytics") == 1791157896
+    assert lock_key("analytics") != lock_key("ci")
+    assert 0 <= lock_key("x") < 2**31
 
 
 def test_failure_line_names_the_phase_and_what_failed() -> None:
     summary = {"status": "failed", "exit_code": 1, "models": {"error": 1, "skipped": 4},
                "tests": {"fail": 2}, "phases": {"lock": {"status": "ok"}, "build": {
                    "status": "failed", "failed_nodes": ["test.p.unique_loans"]}}}
-    line = pipeline.failure_line(summary)
+    line = failure_line(summary)
     assert line.startswith("run failed in phase build: 1 model errors, 2 tests failed")
     assert "test.p.unique_loans" in line and "last good data stays published" in line
 
@@ -259,13 +262,13 @@ def kill_during_build_then_rerun(wh: Warehouse) -> Scenario:
     finally:
         if runner.poll() is None:
             runner.kill()
-    key = pipeline.lock_key(wh.schema)
+    key = lock_key(wh.schema)
     after_kill = {"dbt died": bool(wait_for(lambda: process_gone(dbt_pid), 15, "dbt to die with the runner"))}
     with psycopg.connect(wh.conninfo, autocommit=True) as conn:
         after_kill["lock freed"] = wait_for(lambda: conn.execute(
-            "select pg_try_advisory_lock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0],
+            "select pg_try_advisory_lock(%s::int4, %s::int4)", [RUN_LOCK_CLASS, key]).fetchone()[0],
             15, "the run lock to be freed")
-        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key])
+        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [RUN_LOCK_CLASS, key])
         after_kill["dbt sessions ended"] = wait_for(lambda: conn.execute(
             "select count(*) = 0 from pg_stat_activity where datname = current_database()"
             " and application_name = 'dbt'").fetchone()[0], 20, "dbt's sessions to end")
@@ -556,9 +559,9 @@ def test_sigterm_cancels_dbt_and_frees_the_lock(scratch: Scratch) -> None:
             assert conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
                                 " and query like '%%pg_sleep(120)%%' and pid <> pg_backend_pid()"
                                 " and state = 'active'").fetchone()[0] == 0, "dbt cancelled its query"
-            key = pipeline.lock_key("scratch")
+            key = lock_key("scratch")
             assert conn.execute("select pg_try_advisory_lock(%s::int4, %s::int4)",
-                                [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0], "the lock is free"
+                                [RUN_LOCK_CLASS, key]).fetchone()[0], "the lock is free"
     finally:
         if runner.poll() is None:
             runner.kill()
