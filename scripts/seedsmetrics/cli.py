@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def database_error(error: Exception) -> tuple[str, int]:
     """One line and an exit code for a database error no command mapped itself: connection and
-    authentication failures and missing privileges are bad input (2), anything else a failure (1)."""
+    authentication failures and missing privileges are bad input (2), anything else a failure
+    (1)."""
     import psycopg
 
     from seedsmetrics.redact import first_line
@@ -72,7 +73,8 @@ def database_error(error: Exception) -> tuple[str, int]:
     sqlstate = getattr(error, "sqlstate", None) or ""
     if sqlstate == "42501":
         return f"permission denied: {line}", EXIT_BAD_INPUT
-    if sqlstate.startswith(("08", "28", "3D")) or (not sqlstate and isinstance(error, psycopg.OperationalError)):
+    if sqlstate.startswith(("08", "28", "3D")) or (not sqlstate
+                                                   and isinstance(error, psycopg.OperationalError)):
         return f"cannot connect: {line}", EXIT_BAD_INPUT
     return f"database error ({sqlstate}): {line}", EXIT_FAILED
 

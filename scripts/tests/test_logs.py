@@ -17,7 +17,8 @@ from seedsmetrics.redact import describe_url, first_line
 SECRET = "ops-logs-s3cret"
 
 
-def test_log_lines_are_parseable_and_hold_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_lines_are_parseable_and_hold_no_credentials(
+        capsys: pytest.CaptureFixture[str]) -> None:
     log = Log("kv", run_id="r1")
     url = f"postgresql://loader:{SECRET}@db.internal:6432/savings"
     line = log("phase", phase="load", status="ok", duration_s=1.234, source=describe_url(url),
@@ -31,8 +32,9 @@ def test_log_lines_are_parseable_and_hold_no_credentials(capsys: pytest.CaptureF
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (True, "true"), (0.5, "0.50"), (3, "3"), ("", '""'), ("a b", '"a b"'), ('say "hi"', '"say \\"hi\\""'),
-    ({"pass": 6}, '{"pass":6}'), (["a", "b"], '["a","b"]'), ("db.internal:6432/x", "db.internal:6432/x"),
+    (True, "true"), (0.5, "0.50"), (3, "3"), ("", '""'), ("a b", '"a b"'),
+    ('say "hi"', '"say \\"hi\\""'), ({"pass": 6}, '{"pass":6}'), (["a", "b"], '["a","b"]'),
+    ("db.internal:6432/x", "db.internal:6432/x"),
 ])
 def test_key_value_formatting(value: object, text: str) -> None:
     assert format_value(value) == text
@@ -62,7 +64,8 @@ def test_progress_speaks_json_when_its_logger_does() -> None:
 
 
 def test_errors_become_one_line_without_secrets() -> None:
-    error = psycopg.OperationalError(f"connection failed: password={SECRET} rejected\n\tmore detail")
+    error = psycopg.OperationalError(
+        f"connection failed: password={SECRET} rejected\n\tmore detail")
     assert first_line(error, [SECRET]) == "connection failed: password=*** rejected"
     assert first_line(ValueError()) == "ValueError"
     assert describe_url("host=db port=6543 dbname=savings") == "(default user)@db:6543/savings"

@@ -37,7 +37,8 @@ def millis(duration: timedelta) -> int:
     return max(0, int(duration.total_seconds() * 1000))
 
 
-def prepare_source_session(conn: psycopg.Connection, lock_timeout: timedelta, statement_timeout: timedelta) -> None:
+def prepare_source_session(conn: psycopg.Connection, lock_timeout: timedelta,
+                           statement_timeout: timedelta) -> None:
     """Session limits so the loader never holds up the application: short lock waits, bounded
     statements, read-only by default. The coordinator idles inside its snapshot transaction while
     workers copy, so a server-wide idle-in-transaction timeout must not end it."""

@@ -151,9 +151,11 @@ class _Context:
 def _copy_out(plan: TablePlan, ctx: _Context) -> sql.Composable:
     """The source COPY: the plain table form when it can be (a heap scan without the executor's
     projection, measurably cheaper on the source), a query for casts, the incremental window and
-    relations that are not plain tables (COPY refuses views and partitioned tables in table form)."""
+    relations that are not plain tables (COPY refuses views and partitioned tables in table
+    form)."""
     fmt = sql.SQL(plan.config.format)
-    if plan.source_relkind == "r" and not any(column.cast for column in plan.source_columns) and not _windowed(plan):
+    casts = any(column.cast for column in plan.source_columns)
+    if plan.source_relkind == "r" and not casts and not _windowed(plan):
         return sql.SQL("copy {}.{} ({}) to stdout (format {})").format(
             sql.Identifier(ctx.config.source_schema), sql.Identifier(plan.name),
             raw_layer.column_list(plan.source_columns), fmt)
@@ -164,11 +166,13 @@ def _source_select(plan: TablePlan, ctx: _Context) -> sql.Composable:
     exprs: list[sql.Composable] = []
     for column in plan.source_columns:
         if column.cast:
-            exprs.append(sql.SQL("{}::{}").format(sql.Identifier(column.name), sql.SQL(column.cast)))
+            exprs.append(sql.SQL("{}::{}").format(sql.Identifier(column.name),
+                                                  sql.SQL(column.cast)))
         else:
             exprs.append(sql.Identifier(column.name))
     query = sql.SQL("select {} from {}.{}").format(
-        sql.SQL(", ").join(exprs), sql.Identifier(ctx.config.source_schema), sql.Identifier(plan.name))
+        sql.SQL(", ").join(exprs), sql.Identifier(ctx.config.source_schema),
+        sql.Identifier(plan.name))
     return query + predicate(plan)
 
 
@@ -189,7 +193,8 @@ def _windowed(plan: TablePlan) -> bool:
 
 def predicate(plan: TablePlan) -> sql.Composable:
     if _windowed(plan):
-        return sql.SQL(" where {} >= {}").format(sql.Identifier(plan.cursor), sql.Literal(plan.lower_bound))
+        return sql.SQL(" where {} >= {}").format(sql.Identifier(plan.cursor),
+                                                 sql.Literal(plan.lower_bound))
     return sql.SQL("")
 
 
@@ -208,11 +213,13 @@ class _Worker:
         if source is None:
             source = connect(ctx.source_conninfo, "source database")
             self.owned.append(source)
-            prepare_source_session(source, ctx.config.source_lock_timeout, ctx.config.source_statement_timeout)
+            prepare_source_session(source, ctx.config.source_lock_timeout,
+                                   ctx.config.source_statement_timeout)
             source.autocommit = False
             source.isolation_level = IsolationLevel.REPEATABLE_READ
             source.read_only = True
-            source.execute(sql.SQL("set transaction snapshot {}").format(sql.Literal(ctx.snapshot_id)))
+            source.execute(sql.SQL("set transaction snapshot {}").format(
+                sql.Literal(ctx.snapshot_id)))
         if warehouse is None:
             warehouse = connect(ctx.warehouse_conninfo, "warehouse")
             self.owned.append(warehouse)
@@ -228,9 +235,11 @@ class _Worker:
         started = time.monotonic()
         ctx.progress.table_started(plan.name, plan.mode)
         full = plan.mode == "full"
-        name = raw_layer.shadow_name(plan.name, ctx.run_id) if full else raw_layer.delta_name(plan.name, ctx.run_id)
+        name = (raw_layer.shadow_name(plan.name, ctx.run_id) if full
+                else raw_layer.delta_name(plan.name, ctx.run_id))
         temporary = not full and self.coordinator and ctx.temporary_ok
-        table = sql.Identifier("pg_temp" if temporary else raw_layer.internal_schema(ctx.raw_schema), name)
+        table = sql.Identifier("pg_temp" if temporary
+                               else raw_layer.internal_schema(ctx.raw_schema), name)
         if not temporary:
             with ctx.created_lock:
                 ctx.created.append(name)
@@ -243,14 +252,15 @@ class _Worker:
         with wh.transaction():
             raw_layer.script(
                 wh,
-                # nothing committed here is visible before the publish transaction, whose synchronous
-                # commit flushes the WAL up to its own record, so everything before it too
+                # nothing committed here is visible before the publish transaction, whose
+                # synchronous commit flushes the WAL up to its own record, so everything before
+                # it too
                 "set local synchronous_commit = off",
                 # parallel index builds halved the speed on 2 busy cores (0.46 s vs 0.23 s measured
                 # for 600k rows); tables are already built in parallel, one per worker
                 "set local max_parallel_maintenance_workers = 0",
-                # created in this transaction, so COPY may FREEZE: no later hint-bit rewrite, and the
-                # rows are visible even to readers whose snapshot predates this commit
+                # created in this transaction, so COPY may FREEZE: no later hint-bit rewrite, and
+                # the rows are visible even to readers whose snapshot predates this commit
                 sql.SQL("create {} table {} ({})").format(
                     sql.SQL("" if full else "temporary" if temporary else "unlogged"), table,
                     raw_layer.column_defs(plan.source_columns)))
@@ -263,23 +273,27 @@ class _Worker:
                 cancelled=ctx.cancel.is_set, first_block=lambda: pause_point("copy", ctx.progress))
             copy_seconds = time.monotonic() - copy_started
             # a primary key is built after the load: maintained during COPY it costs ~35 % more
-            raw_layer.script(wh, sql.SQL("alter table {} {}").format(table, _add_loader_columns(plan, ctx)), *(
-                [sql.SQL("alter table {} add primary key ({})").format(
-                    table, sql.SQL(", ").join(map(sql.Identifier, plan.config.primary_key)))] if full else []))
+            raw_layer.script(
+                wh, sql.SQL("alter table {} {}").format(table, _add_loader_columns(plan, ctx)), *(
+                    [sql.SQL("alter table {} add primary key ({})").format(
+                        table, sql.SQL(", ").join(map(sql.Identifier, plan.config.primary_key)))]
+                    if full else []))
         index_seconds = time.monotonic() - copy_started - copy_seconds
         analyze_started = time.monotonic()
         if full:
             # the planner needs statistics for the dbt run that follows (deltas are merged at once:
             # their size on disk is estimate enough)
             raw_layer.script(wh, "begin", "set local synchronous_commit = off",
-                             f"set local default_statistics_target = {int(ctx.config.statistics_target)}",
+                             "set local default_statistics_target = "
+                             f"{int(ctx.config.statistics_target)}",
                              sql.SQL("analyze {}").format(table), "commit")
         analyze_seconds = time.monotonic() - analyze_started
         watermark = _watermark(max_cursor, ctx.snapshot_start, plan)
         seconds = time.monotonic() - started
         ctx.progress.table_done(plan.name, plan.mode, copied.rows_read, copied.bytes, seconds,
                                 run_id=ctx.run_id, copy_seconds=f"{copy_seconds:.2f}",
-                                index_seconds=f"{index_seconds:.2f}", analyze_seconds=f"{analyze_seconds:.2f}")
+                                index_seconds=f"{index_seconds:.2f}",
+                                analyze_seconds=f"{analyze_seconds:.2f}")
         return _Loaded(plan, name, table, temporary, copied, seconds, watermark)
 
 
@@ -373,8 +387,8 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
             with wh.transaction():
                 wh.execute(f"set local lock_timeout = {millis(cfg.publish_lock_timeout)}")
                 written: dict[str, int] = {}
-                # merges first: they block no reader; re-pointing a view takes an exclusive lock on it
-                # until COMMIT, so those come last and the window is a few milliseconds
+                # merges first: they block no reader; re-pointing a view takes an exclusive lock on
+                # it until COMMIT, so those come last and the window is a few milliseconds
                 items = sorted(loaded.values(), key=lambda item: item.plan.mode == "full")
                 for item in items:
                     plan = item.plan
@@ -383,36 +397,40 @@ def _publish(wh: psycopg.Connection, ctx: _Context, loaded: dict[str, _Loaded]) 
                         written[plan.name] = item.copied.rows_written
                         shadow = item.table
                     else:
-                        written[plan.name] = raw_layer.merge_delta(wh, ctx.raw_schema, plan, item.relation,
-                                                                   item.copied.rows_written)
+                        written[plan.name] = raw_layer.merge_delta(
+                            wh, ctx.raw_schema, plan, item.relation, item.copied.rows_written)
                         shadow = plan.current_shadow or ""
-                    raw_layer.save_state(wh, ctx.raw_schema, plan, shadow, ctx.run_id, item.watermark,
-                                         item.copied.rows_read, written[plan.name], item.copied.bytes)
+                    raw_layer.save_state(wh, ctx.raw_schema, plan, shadow, ctx.run_id,
+                                         item.watermark, item.copied.rows_read, written[plan.name],
+                                         item.copied.bytes)
                 pause_point("publish", ctx.progress)
             return written
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             # a reader holding a view (or crossing our locks) wins; nothing is published, try again
             if attempt == cfg.publish_attempts:
                 raise UserError(
-                    f"could not publish: readers kept the raw views locked ({cfg.publish_attempts} attempts of "
-                    f"{cfg.publish_lock_timeout.total_seconds():g} s); nothing was published", EXIT_FAILED) from None
+                    f"could not publish: readers kept the raw views locked ({cfg.publish_attempts} "
+                    f"attempts of {cfg.publish_lock_timeout.total_seconds():g} s); nothing was "
+                    "published", EXIT_FAILED) from None
             ctx.progress.log("publish_retry", level="warning", run_id=ctx.run_id, attempt=attempt)
             time.sleep(min(attempt, 5))
     raise AssertionError("unreachable")
 
 
-def _record_failure(wh: psycopg.Connection, ctx: _Context, plans: list[TablePlan], table: str | None,
-                    message: str) -> None:
+def _record_failure(wh: psycopg.Connection, ctx: _Context, plans: list[TablePlan],
+                    table: str | None, message: str) -> None:
     """Best effort: the warehouse itself may be what failed (the next run then marks the rows
     'abandoned'), and leftovers are dropped now or by the next run."""
     try:
         if wh.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             wh.rollback()
         for plan in plans:
-            error = message if (table is None or plan.name == table) else f"not published: {table} failed"
-            wh.execute(sql.SQL("update {}._load_runs set status = 'failed', finished_at = clock_timestamp(),"
-                               " error = %s where run_id = %s and table_name = %s and status = 'running'").format(
-                sql.Identifier(ctx.raw_schema)), [error, ctx.run_id, plan.name])
+            error = (message if (table is None or plan.name == table)
+                     else f"not published: {table} failed")
+            wh.execute(sql.SQL(
+                "update {}._load_runs set status = 'failed', finished_at = clock_timestamp(),"
+                " error = %s where run_id = %s and table_name = %s and status = 'running'"
+            ).format(sql.Identifier(ctx.raw_schema)), [error, ctx.run_id, plan.name])
         raw_layer.drop_tables(wh, ctx.raw_schema, list(ctx.created))
     except psycopg.Error:
         pass
@@ -426,9 +444,11 @@ def _audit_refused(wh: psycopg.Connection, raw_schema: str, config: LoadConfig, 
         run_id = new_run_id()
         with wh.transaction():
             for table in config.tables:
-                wh.execute(sql.SQL("insert into {}._load_runs (run_id, table_name, mode, started_at, finished_at,"
-                                   " status, error) values (%s, %s, %s, %s, clock_timestamp(), 'failed', %s)").format(
-                    sql.Identifier(raw_schema)), [run_id, table.name, table.mode, started, message])
+                wh.execute(sql.SQL(
+                    "insert into {}._load_runs (run_id, table_name, mode, started_at, finished_at,"
+                    " status, error) values (%s, %s, %s, %s, clock_timestamp(), 'failed', %s)"
+                ).format(sql.Identifier(raw_schema)), [run_id, table.name, table.mode, started,
+                                                       message])
 
 
 def print_plan(out: TextIO, plans: list[TablePlan], source: str, warehouse: str, raw_schema: str,
@@ -450,7 +470,8 @@ def print_plan(out: TextIO, plans: list[TablePlan], source: str, warehouse: str,
             details += f"; high-water mark on {plan.cursor}"
         if plan.new_columns:
             details += f"; adds column(s) {', '.join(plan.new_columns)}"
-        out.write(f"  {plan.name:<26} {plan.mode:<11} {plan.est_rows:>10,}  {details} ({plan.config.format})\n")
+        out.write(f"  {plan.name:<26} {plan.mode:<11} {plan.est_rows:>10,}  {details} "
+                  f"({plan.config.format})\n")
     out.flush()
 
 

@@ -67,8 +67,8 @@ class Progress:
             with self._lock:
                 self._clear()  # the live line, before this table leaves it
                 self._live.pop(table, None)
-                self.stream.write(f"  {table:<26} {mode:<11} {rows:>11,} rows {nbytes / MB:>9.1f} MB "
-                                  f"{rate:>7.1f} MB/s {seconds:>7.2f} s\n")
+                self.stream.write(f"  {table:<26} {mode:<11} {rows:>11,} rows {nbytes / MB:>9.1f} "
+                                  f"MB {rate:>7.1f} MB/s {seconds:>7.2f} s\n")
                 self._draw()
                 self.stream.flush()
         else:

@@ -2,18 +2,18 @@
 
 Phases, in order, all under ONE run lock:
 
-    lock       pg_try_advisory_lock(RUN_LOCK_CLASS, crc32(target schema)) on a dedicated session of the
-               warehouse database (one run at a time per database and target schema; CI and dev
-               schemas do not block production), held until the process ends (a killed runner frees
-               it at once: the server ends the session when the socket closes). Taken without
-               waiting: a second run exits 75 immediately and touches nothing, not even the
-               artifacts under --target-path.
+    lock       pg_try_advisory_lock(RUN_LOCK_CLASS, crc32(target schema)) on a dedicated session
+               of the warehouse database (one run at a time per database and target schema; CI
+               and dev schemas do not block production), held until the process ends (a killed
+               runner frees it at once: the server ends the session when the socket closes).
+               Taken without waiting: a second run exits 75 immediately and touches nothing, not
+               even the artifacts under --target-path.
     load       the loader (`seedsmetrics load`, in-process, with its own lock; see LOADER below)
-    freshness  `dbt source freshness` on raw._loaded_at (stale raw data stops the run before the build:
-               metrics computed from yesterday's repayments would show false arrears)
-    build      `dbt build --selector production` (selectors.yml: everything but dbt unit tests, which
-               CI runs); once more as `dbt retry` when the first attempt failed transiently (see
-               is_transient)
+    freshness  `dbt source freshness` on raw._loaded_at (stale raw data stops the run before the
+               build: metrics computed from yesterday's repayments would show false arrears)
+    build      `dbt build --selector production` (selectors.yml: everything but dbt unit tests,
+               which CI runs); once more as `dbt retry` when the first attempt failed transiently
+               (see is_transient)
     docs       `dbt docs generate --static`, only after a green build
     state      the build's manifest.json copied to --state-dir, only after a green full build: the
                production state slim CI defers to (`make ci-slim`)
@@ -21,8 +21,8 @@ Phases, in order, all under ONE run lock:
 A failed run never publishes half a day of metrics:
   - `dbt build` runs each model's tests right after the model and SKIPS every model downstream of a
     failed (error-severity) test or model, so a bad input never reaches the marts;
-  - a table model is rebuilt as `<name>__dbt_tmp` and swapped in by rename inside one transaction, so
-    readers see the old table until the commit and a killed build leaves the old table in place;
+  - a table model is rebuilt as `<name>__dbt_tmp` and swapped in by rename inside one transaction,
+    so readers see the old table until the commit and a killed build leaves the old table in place;
   - incremental daily models apply their window as delete+insert inside one transaction: a failure
     or a kill rolls both back, and the next run recomputes the window (idempotent);
   - the runner exports PGOPTIONS=-c client_connection_check_interval=2s for dbt (PostgreSQL >= 14),

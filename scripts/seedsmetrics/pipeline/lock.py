@@ -30,7 +30,8 @@ def lock_key(schema: str) -> int:
 
 
 class RunLock:
-    """pg_try_advisory_lock(RUN_LOCK_CLASS, lock_key(schema)) on a session kept for the whole run."""
+    """pg_try_advisory_lock(RUN_LOCK_CLASS, lock_key(schema)) on a session kept for the whole
+    run."""
 
     def __init__(self, target: settings.Target):
         self.target = target

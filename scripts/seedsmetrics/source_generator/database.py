@@ -32,14 +32,16 @@ def split_statements(ddl: str) -> list[str]:
 def describe(url: str) -> str:
     """host:port/dbname of a URL or conninfo, never the password."""
     params = _params(url)
-    return f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+    host, port = params.get("host", "localhost"), params.get("port", "5432")
+    return f"{host}:{port}/{params.get('dbname', '')}"
 
 
 def _params(url: str) -> dict[str, str]:
     try:
         return {key: str(value) for key, value in conninfo_to_dict(url).items()}
     except psycopg.ProgrammingError as error:
-        raise UserError("invalid database URL (expected postgresql://user@host:port/dbname)") from error
+        raise UserError("invalid database URL (expected "
+                        "postgresql://user@host:port/dbname)") from error
 
 
 def _first_line(error: Exception, secret: str | None) -> str:
@@ -56,7 +58,8 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     try:
         return psycopg.connect(make_conninfo(**params), autocommit=autocommit)
     except psycopg.OperationalError as error:
-        raise UserError(f"cannot connect to {describe(url)}: {_first_line(error, params.get('password'))}",
+        raise UserError(f"cannot connect to {describe(url)}: "
+                        f"{_first_line(error, params.get('password'))}",
                         EXIT_BAD_INPUT) from None
 
 
@@ -66,7 +69,8 @@ def failure(error: psycopg.Error, what: str) -> UserError:
 
 
 def create_database(url: str) -> bool:
-    """Create the database named in `url` (via the server's `postgres` database); False if it existed."""
+    """Create the database named in `url` (via the server's `postgres` database); False if it
+    existed."""
     params = _params(url)
     name = params.get("dbname")
     if not name:
@@ -96,9 +100,11 @@ def create_tables(conn: psycopg.Connection, replace: bool) -> list[tuple[str, st
     existing = existing_tables(conn)
     if existing and not replace:
         dbname = conn.info.dbname
-        raise UserError(f"database {dbname} already has table {existing[0]} (use --replace)", EXIT_BAD_INPUT)
+        raise UserError(f"database {dbname} already has table {existing[0]} (use --replace)",
+                        EXIT_BAD_INPUT)
     if existing:
-        conn.execute(sql.SQL("drop table {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in existing)))
+        conn.execute(sql.SQL("drop table {}").format(sql.SQL(", ").join(sql.Identifier(t)
+                                                                        for t in existing)))
     for statement in split_statements(contract_ddl()):
         if not re.match(r"create\s+index", statement, re.IGNORECASE):
             conn.execute(statement)
@@ -114,10 +120,12 @@ def create_tables(conn: psycopg.Connection, replace: bool) -> list[tuple[str, st
 
 
 def finish_tables(conn: psycopg.Connection, keys: list[tuple[str, str, str]]) -> None:
-    """Foreign keys back (same names and definitions), the contract's indexes, identity sequences."""
+    """Foreign keys back (same names and definitions), the contract's indexes, identity
+    sequences."""
     for table, name, definition in keys:
         conn.execute(sql.SQL("alter table {} add constraint {} {}").format(
-            sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))  # definition from the catalog
+            sql.Identifier(table), sql.Identifier(name),
+            sql.SQL(definition)))  # definition from the catalog
     for statement in split_statements(contract_ddl()):
         if re.match(r"create\s+index", statement, re.IGNORECASE):
             conn.execute(statement)
@@ -128,11 +136,13 @@ def reset_sequences(conn: psycopg.Connection) -> None:
     """Point each identity sequence past the explicit ids, so Django's next insert works."""
     for table in TABLES:
         conn.execute(sql.SQL("select setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 1),"
-                             " max(id) is not null) from {}").format(sql.Identifier(table)), [table])
+                             " max(id) is not null) from {}").format(sql.Identifier(table)),
+                             [table])
 
 
 def copy_lines(conn: psycopg.Connection, table: str, lines: list[str], freeze: bool = True) -> None:
-    """COPY pre-formatted text lines in large chunks (FREEZE: the table is new in this transaction)."""
+    """COPY pre-formatted text lines in large chunks (FREEZE: the table is new in this
+    transaction)."""
     statement = sql.SQL("copy {} ({}) from stdin{}").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS[table]),
         sql.SQL(" with (freeze)") if freeze else sql.SQL(""))
