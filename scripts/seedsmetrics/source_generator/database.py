@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError
+from seedsmetrics.redact import first_line, secrets_of
 from seedsmetrics.source_generator.portfolio import COLUMNS, TABLES
 
 CHUNK_LINES = 20_000
@@ -44,11 +45,6 @@ def _params(url: str) -> dict[str, str]:
                         "postgresql://user@host:port/dbname)") from error
 
 
-def _first_line(error: Exception, secret: str | None) -> str:
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return message.replace(secret, "***") if secret else message
-
-
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     params = _params(url)
     params.setdefault("connect_timeout", "10")
@@ -59,13 +55,13 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(make_conninfo(**params), autocommit=autocommit)
     except psycopg.OperationalError as error:
         raise UserError(f"cannot connect to {describe(url)}: "
-                        f"{_first_line(error, params.get('password'))}",
+                        f"{first_line(error, secrets_of(url))}",
                         EXIT_BAD_INPUT) from None
 
 
 def failure(error: psycopg.Error, what: str) -> UserError:
     """A database error during the work, as one line (exit 1: the work ran and failed)."""
-    return UserError(f"{what} failed: {_first_line(error, None)}", EXIT_FAILED)
+    return UserError(f"{what} failed: {first_line(error)}", EXIT_FAILED)
 
 
 def create_database(url: str) -> bool:
@@ -81,7 +77,7 @@ def create_database(url: str) -> bool:
         try:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         except psycopg.Error as error:
-            raise UserError(f"cannot create database {name}: {_first_line(error, None)}") from None
+            raise UserError(f"cannot create database {name}: {first_line(error)}") from None
         return True
 
 
