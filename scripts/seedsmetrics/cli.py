@@ -63,17 +63,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def database_error(error: Exception) -> tuple[str, int]:
     """One line and an exit code for a database error no command mapped itself: connection and
-    authentication failures and missing privileges are bad input (2), anything else a failure (1)."""
+    authentication failures and missing privileges are bad input (2), anything else a failure
+    (1)."""
     import psycopg
 
-    text = str(error).strip()
-    first_line = text.splitlines()[0] if text else type(error).__name__
+    from seedsmetrics.redact import first_line
+
+    line = first_line(error)
     sqlstate = getattr(error, "sqlstate", None) or ""
     if sqlstate == "42501":
-        return f"permission denied: {first_line}", EXIT_BAD_INPUT
-    if sqlstate.startswith(("08", "28", "3D")) or (not sqlstate and isinstance(error, psycopg.OperationalError)):
-        return f"cannot connect: {first_line}", EXIT_BAD_INPUT
-    return f"database error ({sqlstate}): {first_line}", EXIT_FAILED
+        return f"permission denied: {line}", EXIT_BAD_INPUT
+    if sqlstate.startswith(("08", "28", "3D")) or (not sqlstate
+                                                   and isinstance(error, psycopg.OperationalError)):
+        return f"cannot connect: {line}", EXIT_BAD_INPUT
+    return f"database error ({sqlstate}): {line}", EXIT_FAILED
 
 
 if __name__ == "__main__":

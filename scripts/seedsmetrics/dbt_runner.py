@@ -23,8 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
     exec_parser = subparsers.add_parser(
-        "exec", help="run a command (e.g. sqlfluff) with the environment of a dbt target (default dev)")
-    exec_parser.add_argument("--target", default=None, help="dbt profile target (default: SEEDS_TARGET or dev)")
+        "exec",
+        help="run a command (e.g. sqlfluff) with the environment of a dbt target (default dev)")
+    exec_parser.add_argument("--target", default=None,
+                             help="dbt profile target (default: SEEDS_TARGET or dev)")
     exec_parser.add_argument("tool_args", nargs=argparse.REMAINDER, metavar="COMMAND ...")
     exec_parser.set_defaults(func=run_exec)
 
@@ -58,7 +60,8 @@ def run_dbt(dbt_args: list[str], check: bool = False) -> int:
     if check and result.returncode != 0:
         from seedsmetrics.errors import EXIT_FAILED, UserError
 
-        raise UserError(f"dbt {' '.join(dbt_args[:1])} failed (exit {result.returncode})", EXIT_FAILED)
+        raise UserError(f"dbt {' '.join(dbt_args[:1])} failed (exit {result.returncode})",
+                        EXIT_FAILED)
     return result.returncode
 
 
@@ -71,11 +74,13 @@ def run_exec(args: argparse.Namespace) -> int:
 
     tool_args = args.tool_args[1:] if args.tool_args[:1] == ["--"] else args.tool_args
     if not tool_args:
-        raise UserError("exec needs a command, e.g. `seedsmetrics exec --target ci -- sqlfluff lint models`")
+        raise UserError("exec needs a command, e.g. `seedsmetrics exec --target ci -- sqlfluff "
+                        "lint models`")
     settings.prepare_environment(args.target)
     executable = venv_executable(tool_args[0])
     try:
-        result = subprocess.run([executable, *tool_args[1:]], cwd=warehouse.project_root(), env=os.environ.copy())
+        result = subprocess.run([executable, *tool_args[1:]], cwd=warehouse.project_root(),
+                                env=os.environ.copy())
         return result.returncode
     except FileNotFoundError:
         raise UserError(f"exec: command not found: {tool_args[0]}") from None

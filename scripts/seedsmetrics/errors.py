@@ -4,7 +4,8 @@ from __future__ import annotations
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the work ran and failed (dbt errors, failed tests, a load that did not publish)
-EXIT_BAD_INPUT = 2  # bad arguments or settings: unreachable server, wrong password, unknown target, ...
+# bad arguments or settings: unreachable server, wrong password, unknown target, ...
+EXIT_BAD_INPUT = 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 

@@ -40,13 +40,15 @@ class Target:
         """A libpq conninfo string; keep it out of logs (it may hold a password)."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(host=self.host, port=self.port, user=self.user, password=self.password or None,
-                             dbname=self.dbname, sslmode=self.sslmode, application_name=application_name,
+        return make_conninfo(host=self.host, port=self.port, user=self.user,
+                             password=self.password or None, dbname=self.dbname,
+                             sslmode=self.sslmode, application_name=application_name,
                              connect_timeout=10)
 
     def describe(self) -> str:
         """Where this target points, without secrets."""
-        return f"{self.user}@{self.host}:{self.port}/{self.dbname} (target {self.name}, schema {self.schema})"
+        return (f"{self.user}@{self.host}:{self.port}/{self.dbname} (target {self.name}, "
+                f"schema {self.schema})")
 
 
 def profiles_dir() -> Path:
@@ -75,7 +77,8 @@ def prepare_environment(target: str | None = None) -> str:
     os.environ["PGTZ"] = "UTC"
     available = _outputs()
     if name not in available:
-        raise UserError(f"unknown target {name!r} (the dbt profile defines: {', '.join(sorted(available))})")
+        raise UserError(f"unknown target {name!r} (the dbt profile defines: "
+                        f"{', '.join(sorted(available))})")
     os.environ["SEEDS_TARGET"] = name
     os.environ["DBT_PROFILES_DIR"] = str(profiles_dir())
     os.environ.setdefault("DBT_PROJECT_DIR", str(warehouse.project_root()))
@@ -119,9 +122,10 @@ def resolve_target(target: str | None = None) -> Target:
     """The warehouse connection of a dbt profile target, with env vars rendered."""
     name = prepare_environment(target)
     raw = {key: _render(value) for key, value in _outputs()[name].items()}
-    return Target(name=name, host=str(raw["host"]), port=int(raw.get("port", 5432)), user=str(raw["user"]),
-                  password=str(raw.get("password") or ""), dbname=str(raw["dbname"]),
-                  schema=str(raw["schema"]), sslmode=str(raw.get("sslmode") or "prefer"))
+    return Target(name=name, host=str(raw["host"]), port=int(raw.get("port", 5432)),
+                  user=str(raw["user"]), password=str(raw.get("password") or ""),
+                  dbname=str(raw["dbname"]), schema=str(raw["schema"]),
+                  sslmode=str(raw.get("sslmode") or "prefer"))
 
 
 def embedded_source_url() -> str | None:
@@ -136,5 +140,6 @@ def embedded_source_url() -> str | None:
     import psycopg
 
     with psycopg.connect(server.url("postgres"), connect_timeout=10) as conn:
-        found = conn.execute("select 1 from pg_database where datname = %s", [DEMO_SOURCE_DATABASE]).fetchone()
+        found = conn.execute("select 1 from pg_database where datname = %s",
+                             [DEMO_SOURCE_DATABASE]).fetchone()
     return server.url(DEMO_SOURCE_DATABASE) if found else None

@@ -51,9 +51,9 @@ def resolve_state(state: str | None) -> Path:
     if not path.is_absolute():
         path = warehouse.project_root() / path
     if not (path / "manifest.json").is_file():
-        raise UserError(f"no production manifest at {path / 'manifest.json'}: run `seedsmetrics run --target prod` "
-                        "(it keeps one after each green build) or download the nightly `prod-state` artifact, "
-                        "then pass --state DIR or SLIM_CI_STATE=DIR")
+        raise UserError(f"no production manifest at {path / 'manifest.json'}: run `seedsmetrics "
+                        "run --target prod` (it keeps one after each green build) or download the "
+                        "nightly `prod-state` artifact, then pass --state DIR or SLIM_CI_STATE=DIR")
     return path
 
 
@@ -67,14 +67,18 @@ def built_nodes(target_path: Path) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seedsmetrics.slim_ci", description=__doc__.splitlines()[0])
-    parser.add_argument("--state", default=None, help=f"folder of the production manifest.json (default "
+    parser = argparse.ArgumentParser(prog="python -m seedsmetrics.slim_ci",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--state", default=None,
+                        help=f"folder of the production manifest.json (default "
                         f"$SLIM_CI_STATE or {DEFAULT_STATE})")
-    parser.add_argument("--target", default=os.environ.get("SEEDS_TARGET", "ci"), help="dbt target (default ci)")
+    parser.add_argument("--target", default=os.environ.get("SEEDS_TARGET", "ci"),
+                        help="dbt target (default ci)")
     parser.add_argument("--target-path", default="target/slim-ci")
     parser.add_argument("--log-path", default="logs/slim-ci")
     parser.add_argument("--vars", default=None, help="dbt vars (YAML mapping)")
-    parser.add_argument("--list", action="store_true", help="only list the selected nodes (dbt ls), build nothing")
+    parser.add_argument("--list", action="store_true",
+                        help="only list the selected nodes (dbt ls), build nothing")
     args = parser.parse_args(argv)
     try:
         state_dir = resolve_state(args.state)
@@ -84,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     root = warehouse.project_root()
     command = "ls" if args.list else "build"
-    result = subprocess.run([dbt_runner.dbt_executable(), *dbt_args(command, state_dir, args.target, args.target_path,
-                                                                     args.log_path, args.vars)],
+    result = subprocess.run([dbt_runner.dbt_executable(),
+                             *dbt_args(command, state_dir, args.target, args.target_path,
+                                        args.log_path, args.vars)],
                             cwd=root, env=os.environ.copy())
     if not args.list:
         nodes = built_nodes(root / args.target_path)

@@ -51,7 +51,8 @@ def _bin(name: str) -> str:
 
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("the pgserver package is not installed (run `make demo` to create the environment)")
+        raise UserError("the pgserver package is not installed (run `make demo` to create the "
+                        "environment)")
     return str(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name)
 
 
@@ -200,7 +201,8 @@ def start() -> Embedded:
         log.touch()
         if user:
             shutil.chown(log, user, user)
-        result = _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-l", str(log), "-w", "-t", "60", "start"],
+        result = _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-l", str(log), "-w", "-t", "60",
+                      "start"],
                      user, check=False)
         if result.returncode != 0:
             tail = log.read_text().strip().splitlines()[-1:] or [result.stderr.strip()]
@@ -216,7 +218,8 @@ def stop() -> bool:
     with _lock():
         if status() is None:
             return False
-        _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-m", "fast", "-w", "stop"], _run_as_service_user())
+        _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-m", "fast", "-w", "stop"],
+            _run_as_service_user())
         return True
 
 

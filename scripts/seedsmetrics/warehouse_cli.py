@@ -8,9 +8,11 @@ from seedsmetrics import warehouse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("warehouse", help="start, stop or inspect the embedded PostgreSQL warehouse")
+    parser = subparsers.add_parser("warehouse",
+                                   help="start, stop or inspect the embedded PostgreSQL warehouse")
     parser.add_argument("action", choices=["start", "stop", "status", "url", "env"])
-    parser.add_argument("--database", default=None, help="database name for `url` (default: warehouse)")
+    parser.add_argument("--database", default=None,
+                        help="database name for `url` (default: warehouse)")
     parser.set_defaults(func=run)
 
 
@@ -20,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"embedded warehouse running: {server.url()} (data in {warehouse.home()})")
         return 0
     if args.action == "stop":
-        print("embedded warehouse stopped" if warehouse.stop() else "embedded warehouse was not running")
+        print("embedded warehouse stopped" if warehouse.stop()
+              else "embedded warehouse was not running")
         return 0
     server = warehouse.status()
     if args.action == "status":

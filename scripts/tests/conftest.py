@@ -25,7 +25,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def find_shared_dir() -> Path | None:
     """The lender's ../shared folder: SEEDS_SHARED_DIR, beside this checkout, or beside the local
     repository this checkout was cloned from (CI runs a clean clone in a temporary folder)."""
-    candidates = [Path(os.environ["SEEDS_SHARED_DIR"])] if os.environ.get("SEEDS_SHARED_DIR") else []
+    given = os.environ.get("SEEDS_SHARED_DIR")
+    candidates = [Path(given)] if given else []
     candidates.append(PROJECT_ROOT.parent / "shared")
     origin = subprocess.run(["git", "-C", str(PROJECT_ROOT), "remote", "get-url", "origin"],
                             capture_output=True, text=True, check=False).stdout.strip()
@@ -68,7 +69,8 @@ class DatabaseFactory:
     def drop_all(self) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             for name in self.created:
-                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(name)))
 
 
 @pytest.fixture
@@ -94,7 +96,8 @@ class Project:
     source database, with its own artifacts folder; the schema prefix (WAREHOUSE_SCHEMA) is chosen
     per dbt call. dbt also writes its log as JSON lines to <tmp>/logs/dbt.log (see dbt_warnings)."""
 
-    def __init__(self, warehouse_url: str, source_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, warehouse_url: str, source_url: str, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch):
         from psycopg.conninfo import conninfo_to_dict
 
         self.warehouse_url = warehouse_url
@@ -112,10 +115,11 @@ class Project:
     def dbt(self, command: str, schema: str, as_of: date, *extra: str, check: bool = True) -> int:
         """`dbt <command> ...` (command may be two words: "source freshness"); its exit code."""
         self.monkeypatch.setenv("WAREHOUSE_SCHEMA", schema)
-        return run_dbt([*command.split(), "--target", "dev", "--target-path", str(self.tmp_path / "target"),
-                        "--log-path", str(self.tmp_path / "logs"), "--log-format-file", "json",
-                        "--vars", json.dumps({**self.dbt_vars, "as_of_date": as_of.isoformat()}),
-                        *extra], check=check)
+        return run_dbt([*command.split(), "--target", "dev", "--target-path",
+                        str(self.tmp_path / "target"), "--log-path", str(self.tmp_path / "logs"),
+                        "--log-format-file", "json", "--vars",
+                        json.dumps({**self.dbt_vars, "as_of_date": as_of.isoformat()}), *extra],
+                        check=check)
 
     def dbt_warnings(self) -> list[str]:
         """Warnings dbt itself logged (deprecations, config and type mismatches), leaving out the
@@ -128,7 +132,8 @@ class Project:
                 continue
             node = event.get("data", {}).get("node_info", {})
             if info.get("name") in ("LogTestResult", "RunResultWarning", "RunResultWarningMessage",
-                                    "StatsLine", "EndOfRunSummary") or node.get("resource_type") == "test":
+                                    "StatsLine", "EndOfRunSummary") \
+                    or node.get("resource_type") == "test":
                 continue
             warnings.append(f"{info.get('name')}: {info.get('msg')}")
         return warnings

@@ -62,37 +62,41 @@ class Deployment:
     def url(self, group: str | None = None) -> str:
         """Conninfo of a group's login member, or of the administrator (None)."""
         if group is None:
-            return make_conninfo(host=self.server.host, port=self.server.port, user=warehouse.SUPERUSER,
-                                 dbname=self.dbname)
+            return make_conninfo(host=self.server.host, port=self.server.port,
+                                 user=warehouse.SUPERUSER, dbname=self.dbname)
         return make_conninfo(host=self.server.host, port=self.server.port, user=self.login(group),
                              password=self.passwords[group], dbname=self.dbname)
 
     def schema(self, layer: str) -> str:
         return RAW if layer == "raw" else f"{SCHEMA_PREFIX}_{layer}"
 
-    def run(self, command: list[str], user: tuple[str, str], extra_env: dict[str, str] | None = None) -> None:
-        """A `seedsmetrics` command on the ci target of this database, connecting as (user, password)."""
+    def run(self, command: list[str], user: tuple[str, str],
+            extra_env: dict[str, str] | None = None) -> None:
+        """A `seedsmetrics` command on the ci target of this database, connecting as (user,
+        password)."""
         env = {key: value for key, value in os.environ.items()
                if not key.startswith("WAREHOUSE_") and key != settings.EMBEDDED_MARKER}
-        env.update(WAREHOUSE_HOST=self.server.host, WAREHOUSE_PORT=str(self.server.port), WAREHOUSE_USER=user[0],
-                   WAREHOUSE_PASSWORD=user[1], WAREHOUSE_DBNAME=self.dbname, WAREHOUSE_SCHEMA=SCHEMA_PREFIX,
-                   WAREHOUSE_SSLMODE="disable", **(extra_env or {}))
-        result = subprocess.run([sys.executable, "-m", "seedsmetrics", *command], cwd=PROJECT_ROOT, env=env,
-                                capture_output=True, text=True, timeout=900)
-        assert result.returncode == 0, (f"seedsmetrics {' '.join(command[:2])} as {user[0]} failed:\n"
-                                        f"{result.stdout[-5000:]}\n{result.stderr[-3000:]}")
+        env.update(WAREHOUSE_HOST=self.server.host, WAREHOUSE_PORT=str(self.server.port),
+                   WAREHOUSE_USER=user[0], WAREHOUSE_PASSWORD=user[1], WAREHOUSE_DBNAME=self.dbname,
+                   WAREHOUSE_SCHEMA=SCHEMA_PREFIX, WAREHOUSE_SSLMODE="disable", **(extra_env or {}))
+        result = subprocess.run([sys.executable, "-m", "seedsmetrics", *command], cwd=PROJECT_ROOT,
+                                env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, (f"seedsmetrics {' '.join(command[:2])} as {user[0]} "
+                                        f"failed:\n{result.stdout[-5000:]}\n{result.stderr[-3000:]}")
 
     def member(self, group: str | None) -> tuple[str, str]:
         """(user, password) of a group's login member, or of the administrator (None)."""
         return (self.login(group), self.passwords[group]) if group else (warehouse.SUPERUSER, "")
 
-    def dbt(self, *args: str, group: str | None = None, user: tuple[str, str] | None = None) -> None:
-        """`seedsmetrics dbt ARGS` as a group's login member, as another (user, password), or as the admin.
-        Each user has its own target path: a change of profile user would void dbt's partial parse."""
+    def dbt(self, *args: str, group: str | None = None,
+            user: tuple[str, str] | None = None) -> None:
+        """`seedsmetrics dbt ARGS` as a group's login member, as another (user, password), or as
+        the admin. Each user has its own target path: a change of profile user would void dbt's
+        partial parse."""
         user = user or self.member(group)
         target = self.dbt_target(user[0])
-        self.run(["dbt", *args, "--target", "ci", "--vars", json.dumps(self.dbt_vars), "--target-path", str(target),
-                  "--log-path", str(target / "logs")], user)
+        self.run(["dbt", *args, "--target", "ci", "--vars", json.dumps(self.dbt_vars),
+                  "--target-path", str(target), "--log-path", str(target / "logs")], user)
 
     def dbt_target(self, user: str) -> Path:
         return self.target_path / user
@@ -102,16 +106,19 @@ class Deployment:
         with psycopg.connect(self.url()) as conn:
             rows = conn.execute("select format('%%I.%%I', n.nspname, c.relname) from pg_class c"
                                 " join pg_namespace n on n.oid = c.relnamespace"
-                                " where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1",
+                                " where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p')"
+                                " order by 1",
                                 [schema]).fetchall()
         return [row[0] for row in rows]
 
 
 @pytest.fixture(scope="module")
-def deployment(embedded: warehouse.Embedded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(embedded: warehouse.Embedded,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tag = uuid.uuid4().hex[:8]
     databases = DatabaseFactory(embedded.url("postgres"))
-    deployment = Deployment(server=embedded, dbname="", roles={g: f"seeds_acl_{tag}_{g}" for g in GROUPS},
+    deployment = Deployment(server=embedded, dbname="",
+                            roles={g: f"seeds_acl_{tag}_{g}" for g in GROUPS},
                             target_path=tmp_path_factory.mktemp("access-target"))
     try:
         source_url = databases("aclsrc")
@@ -123,15 +130,16 @@ def deployment(embedded: warehouse.Embedded, tmp_path_factory: pytest.TempPathFa
             for group in GROUPS:
                 deployment.passwords[group] = secrets.token_urlsafe(16)
                 admin.execute(sql.SQL("create role {} login password {} in role {}").format(
-                    sql.Identifier(deployment.login(group)), sql.Literal(deployment.passwords[group]),
+                    sql.Identifier(deployment.login(group)),
+                    sql.Literal(deployment.passwords[group]),
                     sql.Identifier(deployment.roles[group])))
                 # members act as their group, so the group owns what any of them creates
                 admin.execute(sql.SQL("alter role {} set role = {}").format(
                     sql.Identifier(deployment.login(group)), sql.Literal(deployment.roles[group])))
         deployment.run(["load", "--target", "ci", "--raw-schema", RAW], deployment.member("loader"),
                        {"SOURCE_DATABASE_URL": source_url})
-        deployment.dbt("build", "--resource-type", "seed", "--resource-type", "model", "--resource-type", "snapshot",
-                       group="transformer")
+        deployment.dbt("build", "--resource-type", "seed", "--resource-type", "model",
+                       "--resource-type", "snapshot", group="transformer")
         # re-applying is safe once everything exists (and grants what the build created)
         deployment.dbt("run-operation", "create_access_roles")
         yield deployment
@@ -158,26 +166,31 @@ def denied(conn: psycopg.Connection[Any], statement: str) -> bool:
 
 def test_group_roles_are_nologin_and_members_log_in_with_passwords(deployment: Deployment) -> None:
     with connect(deployment) as admin:
-        can_login = dict(admin.execute("select rolname, rolcanlogin from pg_roles where rolname = any(%s)",
-                                       [list(deployment.roles.values())]).fetchall())
+        can_login = dict(admin.execute(
+            "select rolname, rolcanlogin from pg_roles where rolname = any(%s)",
+            [list(deployment.roles.values())]).fetchall())
     assert can_login == {role: False for role in deployment.roles.values()}
     for group in GROUPS:
         with connect(deployment, group) as conn:
             session, current = conn.execute("select session_user, current_user").fetchone()
         assert (session, current) == (deployment.login(group), deployment.roles[group])
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(deployment.url("analyst").replace(deployment.passwords["analyst"], "wrong-password"))
+        psycopg.connect(deployment.url("analyst").replace(deployment.passwords["analyst"],
+                                                          "wrong-password"))
 
 
 def test_the_build_wrote_every_layer_as_the_transformer(deployment: Deployment) -> None:
-    manifest = json.loads((deployment.dbt_target(deployment.login("transformer")) / "manifest.json").read_text())
+    target = deployment.dbt_target(deployment.login("transformer"))
+    manifest = json.loads((target / "manifest.json").read_text())
     with connect(deployment) as admin:
         owners = admin.execute(
             "select n.nspname, c.relname, pg_get_userbyid(c.relowner) from pg_class c"
             " join pg_namespace n on n.oid = c.relnamespace"
-            " where n.nspname like %s and c.relkind in ('r', 'v')", [f"{SCHEMA_PREFIX}\\_%"]).fetchall()
+            " where n.nspname like %s and c.relkind in ('r', 'v')",
+            [f"{SCHEMA_PREFIX}\\_%"]).fetchall()
         raw_owners = {row[0] for row in admin.execute(
-            "select distinct pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            "select distinct pg_get_userbyid(c.relowner) from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
             " where n.nspname = %s and c.relkind in ('r', 'v')", [RAW]).fetchall()}
     built = {(schema, name) for schema, name, _ in owners}
     for node in manifest["nodes"].values():
@@ -196,36 +209,46 @@ def test_analyst_reads_every_mart(deployment: Deployment) -> None:
     with connect(deployment) as admin, connect(deployment, "analyst") as analyst:
         for relation in marts:
             expected = admin.execute(f"select count(*) from {relation}").fetchone()
-            assert analyst.execute(f"select count(*) from {relation}").fetchone() == expected, relation
+            seen = analyst.execute(f"select count(*) from {relation}").fetchone()
+            assert seen == expected, relation
         assert analyst.execute("select count(*) from acl_marts.dim_officers").fetchone()[0] > 0
 
 
 def test_analyst_reads_nothing_outside_the_marts(deployment: Deployment) -> None:
     with connect(deployment) as admin:
         schemas = [row[0] for row in admin.execute(
-            "select nspname from pg_namespace where nspname not in ('public', 'information_schema', %s)"
+            "select nspname from pg_namespace"
+            " where nspname not in ('public', 'information_schema', %s)"
             " and nspname not like 'pg\\_%%' order by 1", [deployment.schema("marts")]).fetchall()]
-    assert {deployment.schema(layer) for layer in ("raw", "staging", "intermediate", "reference")} <= set(schemas)
+    layers = ("raw", "staging", "intermediate", "reference")
+    assert {deployment.schema(layer) for layer in layers} <= set(schemas)
     for layer in ("raw", "staging", "intermediate"):
-        assert deployment.relations(deployment.schema(layer)), f"{layer} is empty: the checks below prove nothing"
+        assert deployment.relations(deployment.schema(layer)), \
+            f"{layer} is empty: the checks below prove nothing"
     with connect(deployment, "analyst") as analyst:
         for schema in schemas:
-            assert analyst.execute("select has_schema_privilege(%s, 'usage')", [schema]).fetchone() == (False,)
+            assert analyst.execute("select has_schema_privilege(%s, 'usage')",
+                                   [schema]).fetchone() == (False,)
             for relation in deployment.relations(schema):
-                assert denied(analyst, f"select * from {relation} limit 1"), f"analyst can read {relation}"
+                assert denied(analyst, f"select * from {relation} limit 1"), \
+                    f"analyst can read {relation}"
 
 
 def test_analyst_sees_no_personal_data(deployment: Deployment) -> None:
-    def personal(column: str, data_type: str) -> bool:  # a flag like is_bvn_verified is not personal data
-        return bool(PII_COLUMN.search(column)) and column not in MASKED_COLUMNS and data_type != "boolean"
+    def personal(column: str, data_type: str) -> bool:
+        # a flag like is_bvn_verified is not personal data
+        return (bool(PII_COLUMN.search(column)) and column not in MASKED_COLUMNS
+                and data_type != "boolean")
 
-    columns = ("select table_schema, table_name, column_name, data_type from information_schema.columns"
+    columns = ("select table_schema, table_name, column_name, data_type"
+               " from information_schema.columns"
                " where table_schema not in ('pg_catalog', 'information_schema')")
     with connect(deployment, "analyst") as analyst:
         # information_schema.columns lists only the columns the current user may read
         visible = analyst.execute(columns).fetchall()
     assert {schema for schema, *_ in visible} == {deployment.schema("marts")}
-    leaks = [f"{table}.{column}" for _, table, column, data_type in visible if personal(column, data_type)]
+    leaks = [f"{table}.{column}" for _, table, column, data_type in visible
+             if personal(column, data_type)]
     assert leaks == [], f"analyst can read personal data: {leaks}"
     assert ("dim_customers", "masked_phone") in {(table, column) for _, table, column, _ in visible}
     # the check is not vacuous: staging, which the analyst cannot read, does carry personal data
@@ -239,7 +262,8 @@ def test_analyst_cannot_write(deployment: Deployment) -> None:
     marts = deployment.schema("marts")
     with connect(deployment, "analyst") as analyst:
         assert denied(analyst, f"create table {marts}.analyst_probe (x int)")
-        assert denied(analyst, f"insert into {marts}.dim_officers select * from {marts}.dim_officers limit 0")
+        assert denied(analyst, f"insert into {marts}.dim_officers"
+                               f" select * from {marts}.dim_officers limit 0")
         assert denied(analyst, f"delete from {marts}.dim_officers")
 
 
@@ -252,15 +276,18 @@ def test_loader_writes_raw_and_reads_nothing_of_the_analytics(deployment: Deploy
             relations = deployment.relations(deployment.schema(layer))
             assert relations
             for relation in relations:
-                assert denied(loader, f"select * from {relation} limit 1"), f"loader can read {relation}"
+                assert denied(loader, f"select * from {relation} limit 1"), \
+                    f"loader can read {relation}"
             assert denied(loader, f"create table {deployment.schema(layer)}.loader_probe (x int)")
 
 
 def test_transformer_reads_raw_but_cannot_write_it(deployment: Deployment) -> None:
     with connect(deployment, "transformer") as transformer:
         for table in TABLES:
-            assert transformer.execute(f"select count(*) from {RAW}.{table}").fetchone()[0] > 0, table
-        assert denied(transformer, f"insert into {RAW}.loans_holiday select * from {RAW}.loans_holiday limit 0")
+            rows = transformer.execute(f"select count(*) from {RAW}.{table}").fetchone()[0]
+            assert rows > 0, table
+        assert denied(transformer,
+                      f"insert into {RAW}.loans_holiday select * from {RAW}.loans_holiday limit 0")
         assert denied(transformer, f"delete from {RAW}.loans_ajoloan")
         assert denied(transformer, f"create table {RAW}.transformer_probe (x int)")
 
@@ -300,7 +327,8 @@ def test_the_run_end_hook_grants_what_a_member_built_as_itself(deployment: Deplo
     member, password = f"{deployment.roles['transformer']}_self", secrets.token_urlsafe(16)
     with connect(deployment) as admin:
         admin.execute(sql.SQL("create role {} login password {} in role {}").format(
-            sql.Identifier(member), sql.Literal(password), sql.Identifier(deployment.roles["transformer"])))
+            sql.Identifier(member), sql.Literal(password),
+            sql.Identifier(deployment.roles["transformer"])))
     try:
         deployment.dbt("run", "--select", "dim_officers", user=(member, password))
         with connect(deployment) as admin, connect(deployment, "analyst") as analyst:

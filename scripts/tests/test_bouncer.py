@@ -1,9 +1,10 @@
 """Project linting (issue 6.5): the dbt-bouncer rules in dbt-bouncer.yml bite.
 
-`make bouncer` runs the rules on the real project (ci target artifacts). This test pins each rule:
-it takes the project's manifest (from `dbt parse`) and a catalog made from it, breaks one rule on one
-resource at a time, runs dbt-bouncer once on the broken artifacts, and checks that every injected
-violation is reported against the resource it was injected into (and was not reported before)."""
+`make bouncer` runs the rules on the real project (ci target artifacts). This test pins each
+rule: it takes the project's manifest (from `dbt parse`) and a catalog made from it, breaks one
+rule on one resource at a time, runs dbt-bouncer once on the broken artifacts, and checks that
+every injected violation is reported against the resource it was injected into (and was not
+reported before)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     target = tmp_path_factory.mktemp("bouncer-parse")
     result = subprocess.run(
         [sys.executable, "-m", "seedsmetrics", "dbt", "parse", "--target-path", str(target),
-         "--log-path", str(target / "logs")], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+         "--log-path", str(target / "logs")], cwd=PROJECT_ROOT, capture_output=True, text=True,
+         timeout=600)
     assert result.returncode == 0, f"dbt parse failed:\n{result.stdout[-4000:]}"
     return json.loads((target / "manifest.json").read_text())
 
@@ -41,16 +43,18 @@ def catalog_from(manifest: dict[str, Any]) -> dict[str, Any]:
     declared columns of every model, seed and source."""
 
     def entry(node: dict[str, Any]) -> dict[str, Any]:
-        columns = {name: {"type": column.get("data_type") or "text", "index": index, "name": name, "comment": None}
+        columns = {name: {"type": column.get("data_type") or "text", "index": index, "name": name,
+                          "comment": None}
                    for index, (name, column) in enumerate(node["columns"].items(), start=1)}
-        return {"metadata": {"type": "BASE TABLE", "schema": node["schema"], "name": node.get("alias") or
-                             node.get("identifier") or node["name"], "database": node["database"], "comment": None,
-                             "owner": "postgres"},
+        return {"metadata": {"type": "BASE TABLE", "schema": node["schema"],
+                             "name": node.get("alias") or node.get("identifier") or node["name"],
+                             "database": node["database"], "comment": None, "owner": "postgres"},
                 "columns": columns, "stats": {}, "unique_id": node["unique_id"]}
 
     return {
         "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json",
-                     "dbt_version": manifest["metadata"]["dbt_version"], "generated_at": "2025-11-20T00:00:00Z",
+                     "dbt_version": manifest["metadata"]["dbt_version"],
+                     "generated_at": "2025-11-20T00:00:00Z",
                      "invocation_id": manifest["metadata"]["invocation_id"], "env": {}},
         "nodes": {uid: entry(node) for uid, node in manifest["nodes"].items()
                   if node["resource_type"] in ("model", "seed")},
@@ -73,37 +77,45 @@ def bouncer_failures(artifacts: Artifacts, folder: Path,
     (folder / "dbt-bouncer.yml").write_text(yaml.safe_dump(config))
     output = folder / "failures.json"
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt-bouncer")), "run", "--config-file", str(folder / "dbt-bouncer.yml"),
-         "--output-file", str(output), "--output-only-failures"],
+        [str(Path(sys.executable).with_name("dbt-bouncer")), "run", "--config-file",
+         str(folder / "dbt-bouncer.yml"), "--output-file", str(output), "--output-only-failures"],
         cwd=folder, capture_output=True, text=True, timeout=300)
-    assert result.returncode in (0, 1), f"dbt-bouncer did not run:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-    return {(row["check_run_id"].split(":")[0], row["unique_id"]) for row in json.loads(output.read_text())}
+    assert result.returncode in (0, 1), \
+        f"dbt-bouncer did not run:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    return {(row["check_run_id"].split(":")[0], row["unique_id"])
+            for row in json.loads(output.read_text())}
 
 
-def first(manifest: dict[str, Any], predicate: Callable[[dict[str, Any]], bool], kind: str = "nodes") -> str:
+def first(manifest: dict[str, Any], predicate: Callable[[dict[str, Any]], bool],
+          kind: str = "nodes") -> str:
     return next(uid for uid, node in sorted(manifest[kind].items())
                 if node.get("package_name") == PROJECT and predicate(node))
 
 
 def in_folder(folder: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda node: node["resource_type"] == "model" and node["original_file_path"].startswith(folder)
+    return lambda node: (node["resource_type"] == "model"
+                         and node["original_file_path"].startswith(folder))
 
 
 def generic_tests_on(manifest: dict[str, Any], model: str, *names: str) -> list[str]:
     return [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"
-            and node.get("attached_node") == model and node.get("test_metadata", {}).get("name") in names]
+            and node.get("attached_node") == model
+            and node.get("test_metadata", {}).get("name") in names]
 
 
 def break_rules(manifest: dict[str, Any], catalog: dict[str, Any]) -> set[tuple[str, str]]:
-    """Inject one violation per rule, each into a different resource; return what must be reported."""
+    """Inject one violation per rule, each into a different resource; return what must be
+    reported."""
     nodes, expected = manifest["nodes"], set()
     staging = [uid for uid in sorted(nodes) if in_folder("models/staging/")(nodes[uid])]
     intermediate = [uid for uid in sorted(nodes) if in_folder("models/intermediate/")(nodes[uid])]
     marts = [uid for uid in sorted(nodes) if in_folder("models/marts/")(nodes[uid])]
-    assert len(staging) >= 4 and len(intermediate) >= 4 and len(marts) >= 3, "the project has its layers"
+    assert len(staging) >= 4 and len(intermediate) >= 4 and len(marts) >= 3, \
+        "the project has its layers"
 
     def model_with_unique_test(candidates: list[str], taken: set[str]) -> str:
-        return next(uid for uid in candidates if uid not in taken and generic_tests_on(manifest, uid, "unique"))
+        return next(uid for uid in candidates if uid not in taken
+                    and generic_tests_on(manifest, uid, "unique"))
 
     taken: set[str] = set()
 
@@ -124,7 +136,8 @@ def break_rules(manifest: dict[str, Any], catalog: dict[str, Any]) -> set[tuple[
     expected.add(("check_model_names", uid))
     # layers and materializations
     uid = pick(staging)
-    nodes[uid]["original_file_path"] = nodes[uid]["original_file_path"].replace("models/staging/", "models/reports/")
+    nodes[uid]["original_file_path"] = nodes[uid]["original_file_path"].replace(
+        "models/staging/", "models/reports/")
     nodes[uid]["patch_path"] = f"{PROJECT}://models/reports/_reports.yml"
     expected.add(("check_model_directories", uid))
     uid = pick(staging)
@@ -141,7 +154,8 @@ def break_rules(manifest: dict[str, Any], catalog: dict[str, Any]) -> set[tuple[
     source = first(manifest, lambda s: True, "sources")
     manifest["sources"][source]["description"] = ""
     expected.add(("check_source_description_populated", source))
-    other_source = first(manifest, lambda s: s["unique_id"] != source and bool(s["columns"]), "sources")
+    other_source = first(manifest, lambda s: s["unique_id"] != source and bool(s["columns"]),
+                         "sources")
     column = next(iter(manifest["sources"][other_source]["columns"]))
     manifest["sources"][other_source]["columns"][column]["description"] = ""
     expected.add(("check_source_columns_description_populated", other_source))
@@ -155,8 +169,10 @@ def break_rules(manifest: dict[str, Any], catalog: dict[str, Any]) -> set[tuple[
     # catalog: a column in the warehouse that the .yml does not declare
     uid = pick(marts)
     catalog["nodes"][uid]["columns"]["undeclared_amount"] = {"type": "numeric", "index": 999,
-                                                             "name": "undeclared_amount", "comment": None}
-    expected |= {("check_columns_are_all_documented", uid), ("check_column_description_populated", uid)}
+                                                             "name": "undeclared_amount",
+                                                             "comment": None}
+    expected |= {("check_columns_are_all_documented", uid),
+                 ("check_column_description_populated", uid)}
     # primary key: no unique test; a unique test without not_null
     uid = model_with_unique_test(intermediate, taken)
     taken.add(uid)
@@ -171,8 +187,10 @@ def break_rules(manifest: dict[str, Any], catalog: dict[str, Any]) -> set[tuple[
     # a source read outside staging
     uid = pick(intermediate)
     nodes[uid]["depends_on"]["nodes"].append(source)
-    nodes[uid]["sources"].append([manifest["sources"][source]["source_name"], manifest["sources"][source]["name"]])
-    expected |= {("check_lineage_source_cannot_be_used", uid), ("check_model_does_not_directly_join_to_source", uid)}
+    nodes[uid]["sources"].append([manifest["sources"][source]["source_name"],
+                                  manifest["sources"][source]["name"]])
+    expected |= {("check_lineage_source_cannot_be_used", uid),
+                 ("check_model_does_not_directly_join_to_source", uid)}
     # a public mart without an enforced contract
     uid = pick([m for m in marts if nodes[m]["access"] == "public"])
     nodes[uid]["config"]["contract"]["enforced"] = False
@@ -188,7 +206,8 @@ def test_every_rule_reports_its_violation(manifest: dict[str, Any], tmp_path: Pa
     broken_catalog = catalog_from(broken_manifest)
     expected = break_rules(broken_manifest, broken_catalog)
     after = bouncer_failures((broken_manifest, broken_catalog), tmp_path / "broken")
-    assert not expected & before, f"already failing before the injection: {sorted(expected & before)}"
+    assert not expected & before, \
+        f"already failing before the injection: {sorted(expected & before)}"
     missed = sorted(expected - after)
     assert missed == [], f"dbt-bouncer.yml misses these violations: {missed}"
 

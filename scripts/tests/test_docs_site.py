@@ -58,10 +58,11 @@ def docs_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A target folder holding the static docs site and the manifest it embeds."""
     target = tmp_path_factory.mktemp("docs-target")
     result = subprocess.run(
-        [sys.executable, "-m", "seedsmetrics", "dbt", "docs", "generate", "--static", "--empty-catalog",
-         "--target-path", str(target), "--log-path", str(target / "logs")],
+        [sys.executable, "-m", "seedsmetrics", "dbt", "docs", "generate", "--static",
+         "--empty-catalog", "--target-path", str(target), "--log-path", str(target / "logs")],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"dbt docs generate failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+    assert result.returncode == 0, \
+        f"dbt docs generate failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
     return target
 
 
@@ -97,8 +98,8 @@ class Chromium:
         import websocket
 
         self.process = subprocess.Popen(
-            [str(binary), *self.FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-             "about:blank"],
+            [str(binary), *self.FLAGS, f"--user-data-dir={profile}",
+             f"--window-size={WINDOW[0]},{WINDOW[1]}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -113,8 +114,8 @@ class Chromium:
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30,
                                                   suppress_origin=True)
         self.next_id = 0
-        self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1,
-                  mobile=False)
+        self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1],
+                  deviceScaleFactor=1, mobile=False)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         self.next_id += 1
@@ -127,13 +128,15 @@ class Chromium:
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, f"{expression!r} raised: {result['exceptionDetails']}"
+        assert "exceptionDetails" not in result, \
+            f"{expression!r} raised: {result['exceptionDetails']}"
         return result["result"].get("value")
 
     def wait_for(self, expression: str, what: str, timeout: float = 30) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = self.evaluate(f"(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()")
+            value = self.evaluate(
+                f"(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()")
             if value:
                 return value
             time.sleep(0.2)
@@ -149,7 +152,8 @@ class Chromium:
         if getattr(self, "socket", None):
             self.socket.close()
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # chromium and its helpers (our own session)
+            # chromium and its helpers (our own session)
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -170,13 +174,16 @@ def browser(chromium: Path) -> Iterator[Chromium]:
 GRAPH = "angular.element(document.body).injector().get('graph')"
 
 
-def test_static_docs_is_one_self_contained_file(docs_target: Path, manifest: dict[str, Any]) -> None:
+def test_static_docs_is_one_self_contained_file(docs_target: Path,
+                                                manifest: dict[str, Any]) -> None:
     html = (docs_target / "static_index.html").read_text()
     assert len(html) > 500_000, "the static site embeds the manifest and the catalog"
     assert f"model.{PROJECT}.{MODEL}" in html, f"{MODEL} is in the embedded manifest"
-    external = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]+\"", html)
+    external = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]+\"",
+                          html)
     assert external == [], f"the static docs must not load anything from the network: {external}"
-    assert manifest["docs"].get(f"doc.{PROJECT}.__overview__", {}).get("original_file_path") == "models/overview.md"
+    overview = manifest["docs"].get(f"doc.{PROJECT}.__overview__", {})
+    assert overview.get("original_file_path") == "models/overview.md"
 
 
 def test_lineage_graph_of_par15_snapshots_renders_its_upstream(
@@ -184,25 +191,30 @@ def test_lineage_graph_of_par15_snapshots_renders_its_upstream(
     unique_id = f"model.{PROJECT}.{MODEL}"
     assert unique_id in manifest["nodes"], f"{MODEL} is not a model of the project"
     ancestors, descendants = lineage(manifest, unique_id)
-    upstream_models = {manifest["nodes"][node]["name"] for node in ancestors if node.startswith("model.")}
+    upstream_models = {manifest["nodes"][node]["name"] for node in ancestors
+                       if node.startswith("model.")}
     assert "int_loan_days" in upstream_models, "PAR15 snapshots derive from the loan-day state"
 
     browser.call("Page.enable")
-    browser.call("Page.navigate", url=f"{(docs_target / 'static_index.html').as_uri()}#!/model/{unique_id}")
-    browser.wait_for(f"document.querySelector('.launcher-btn a') && document.body.innerText.includes('{MODEL}')",
+    browser.call("Page.navigate",
+                 url=f"{(docs_target / 'static_index.html').as_uri()}#!/model/{unique_id}")
+    browser.wait_for("document.querySelector('.launcher-btn a') && "
+                     f"document.body.innerText.includes('{MODEL}')",
                      f"the {MODEL} model page")
     browser.evaluate("document.querySelector('.launcher-btn a').click()")  # "View Lineage Graph"
-    browser.wait_for(f"{GRAPH}.orientation === 'sidebar' && {GRAPH}.graph.elements.length > 0", "the lineage panel")
+    browser.wait_for(f"{GRAPH}.orientation === 'sidebar' && {GRAPH}.graph.elements.length > 0",
+                     "the lineage panel")
     browser.evaluate("document.querySelector('a[title=\"View Fullscreen\"]').click()")
     browser.wait_for(f"{GRAPH}.orientation === 'fullscreen'", "the full-screen lineage graph")
     # the page's own data: the selector it applied and the nodes it put in the graph
-    selection = browser.evaluate("angular.element(document.body).injector().get('selectorService').selection.clean"
-                                 ".include")
+    selection = browser.evaluate("angular.element(document.body).injector()"
+                                 ".get('selectorService').selection.clean.include")
     assert selection == f"+{MODEL}+"
     # what cytoscape drew: every node with its label and rendered box inside the canvas
     drawn = browser.wait_for(
         """(() => {
-            const host = Array.from(document.querySelectorAll('*')).find(e => e._cyreg && e._cyreg.cy);
+            const host = Array.from(document.querySelectorAll('*'))
+                .find(e => e._cyreg && e._cyreg.cy);
             const cy = host._cyreg.cy, box = host.getBoundingClientRect();
             const nodes = cy.nodes().filter(n => n.visible()).map(n => {
                 const b = n.renderedBoundingBox();
@@ -213,7 +225,8 @@ def test_lineage_graph_of_par15_snapshots_renders_its_upstream(
         })()""", "cytoscape to draw the graph")
     # cytoscape animates the fit and draws blurred textures meanwhile: wait for a still viewport
     still = """(() => {
-        const cy = Array.from(document.querySelectorAll('*')).find(e => e._cyreg && e._cyreg.cy)._cyreg.cy;
+        const cy = Array.from(document.querySelectorAll('*'))
+            .find(e => e._cyreg && e._cyreg.cy)._cyreg.cy;
         const view = JSON.stringify([cy.zoom(), cy.pan()]);
         const was = window.__seedsView;
         window.__seedsView = view;
@@ -235,7 +248,8 @@ def test_lineage_graph_of_par15_snapshots_renders_its_upstream(
     labels = {node["label"] for node in drawn}
     assert upstream_models <= labels, f"model labels missing: {sorted(upstream_models - labels)}"
     # a real picture of the graph, not a blank page
-    assert png.startswith(b"\x89PNG") and len(png) > 30_000, f"screenshot looks empty ({len(png)} bytes)"
+    assert png.startswith(b"\x89PNG") and len(png) > 30_000, \
+        f"screenshot looks empty ({len(png)} bytes)"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == WINDOW
 
@@ -248,7 +262,8 @@ def test_overview_page_explains_the_metrics(browser: Chromium, docs_target: Path
     project_blocks = {doc["name"] for doc in manifest["docs"].values()
                       if doc["package_name"] == PROJECT and doc["name"] != "__overview__"}
     assert named_blocks, "the overview points to the metric doc blocks"
-    assert named_blocks <= project_blocks, f"unknown doc blocks: {sorted(named_blocks - project_blocks)}"
+    assert named_blocks <= project_blocks, \
+        f"unknown doc blocks: {sorted(named_blocks - project_blocks)}"
     for metric in ("glp", "par15", "dpd", "dpd_bucket", "fimr", "principal_outstanding", "arrears"):
         assert metric in named_blocks, f"the overview does not explain {metric}"
     # every link to a model, exposure or seed page resolves to a node of the project
@@ -259,14 +274,16 @@ def test_overview_page_explains_the_metrics(browser: Chromium, docs_target: Path
 
     browser.call("Page.enable")
     browser.call("Page.navigate", url=f"{(docs_target / 'static_index.html').as_uri()}#!/overview")
-    text = browser.wait_for("document.body.innerText.includes('Seeds Metrics') && document.body.innerText",
+    text = browser.wait_for("document.body.innerText.includes('Seeds Metrics') && "
+                            "document.body.innerText",
                             "the overview page")
     for phrase in ("PAR15", "Gross loan portfolio", "Days past due", "officer_metrics_daily"):
         assert phrase in text, f"the rendered overview lacks {phrase!r}"
 
 
 def test_exposures_name_the_dashboards_that_read_the_marts(manifest: dict[str, Any]) -> None:
-    exposures = {e["name"]: e for e in manifest["exposures"].values() if e["package_name"] == PROJECT}
+    exposures = {e["name"]: e for e in manifest["exposures"].values()
+                 if e["package_name"] == PROJECT}
     for name, marts in DASHBOARDS.items():
         assert name in exposures, f"exposure {name} missing"
         exposure = exposures[name]

@@ -10,9 +10,10 @@ the past, an officer moving branch, a loan changing officer). A full refresh of 
 same models into a second set of schemas, from the same raw tables and
 as-of date, must then hold the same rows in every daily model (EXCEPT ALL both ways, every column
 but the run metadata computed_at and source_loaded_at), with incremental_lookback_days 0 so that no
-safety margin hides a window that starts too late. A second incremental run with nothing new must leave every
-row as it was, and one more day with no source change at all (only the new day moves) must again
-equal a full refresh. The incremental schemas must also pass the portfolio marts' data tests.
+safety margin hides a window that starts too late. A second incremental run with nothing new must
+leave every row as it was, and one more day with no source change at all (only the new day moves)
+must again equal a full refresh. The incremental schemas must also pass the portfolio marts' data
+tests.
 """
 
 from __future__ import annotations
@@ -72,24 +73,27 @@ def differences(conn: psycopg.Connection, left: str, right: str) -> dict[str, tu
         one = sql.Identifier(f"{left}_{layer}", model)
         other = sql.Identifier(f"{right}_{layer}", model)
         query = sql.SQL(
-            "select (select count(*) from {one}),"
-            " (select count(*) from (select {cols} from {one} except all select {cols} from {other}) as d),"
-            " (select count(*) from (select {cols} from {other} except all select {cols} from {one}) as d)"
+            "select (select count(*) from {one}), (select count(*) from (select {cols} from {one} "
+            "except all select {cols} from {other}) as d), (select count(*) from (select {cols} "
+            "from {other} except all select {cols} from {one}) as d)"
         ).format(one=one, other=other, cols=listed)
         found[model] = conn.execute(query).fetchone()
     return found
 
 
 def snapshot(conn: psycopg.Connection, schema: str) -> None:
-    """Copy the daily models of `schema` into schema `<schema>_before` (the idempotence reference)."""
-    conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(f"{schema}_before_marts")))
+    """Copy the daily models of `schema` into schema `<schema>_before` (the idempotence
+    reference)."""
+    conn.execute(sql.SQL("drop schema if exists {} cascade").format(
+        sql.Identifier(f"{schema}_before_marts")))
     conn.execute(sql.SQL("drop schema if exists {} cascade").format(
         sql.Identifier(f"{schema}_before_intermediate")))
     for layer in ("marts", "intermediate"):
         conn.execute(sql.SQL("create schema {}").format(sql.Identifier(f"{schema}_before_{layer}")))
     for layer, model in DAILY_MODELS:
         conn.execute(sql.SQL("create table {} as table {}").format(
-            sql.Identifier(f"{schema}_before_{layer}", model), sql.Identifier(f"{schema}_{layer}", model)))
+            sql.Identifier(f"{schema}_before_{layer}", model),
+            sql.Identifier(f"{schema}_{layer}", model)))
 
 
 def assert_equal(conn: psycopg.Connection, left: str, right: str, what: str) -> None:
@@ -112,13 +116,16 @@ def rewrite_history(source_url: str, day: date, offset: int) -> None:
             " order by count(*) desc, agent_id limit 3").fetchall())
         if offset == 2:
             conn.execute("insert into loans_holiday (date, name, type, created_at, updated_at)"
-                         " values (%s, 'Declared holiday', 'company', %s, %s)", [day - timedelta(days=20), when, when])
+                         " values (%s, 'Declared holiday', 'company', %s, %s)",
+                         [day - timedelta(days=20), when, when])
         elif offset == 1:
-            conn.execute("update accounts_customuser set user_branch = 'Ibadan Ring Road', updated_at = %s"
-                         " where id = %s", [when, busiest])
+            conn.execute("update accounts_customuser set user_branch = 'Ibadan Ring Road',"
+                         " updated_at = %s where id = %s", [when, busiest])
         else:
-            conn.execute("update loans_ajoloan set agent_id = %s, updated_at = %s where id = (select max(id)"
-                         " from loans_ajoloan where agent_id = %s and is_disbursed)", [third, when, second])
+            conn.execute("update loans_ajoloan set agent_id = %s, updated_at = %s"
+                         " where id = (select max(id) from loans_ajoloan"
+                         " where agent_id = %s and is_disbursed)",
+                         [third, when, second])
 
 
 def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Project) -> None:
@@ -143,7 +150,8 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
         # the incremental runs rewrote history before their own new day (late data reached back)
         first_rewritten, = conn.execute(
             "select min(metric_date) from inc_intermediate.int_loan_days"
-            " where computed_at = (select max(computed_at) from inc_intermediate.int_loan_days)").fetchone()
+            " where computed_at = (select max(computed_at)"
+            " from inc_intermediate.int_loan_days)").fetchone()
         assert first_rewritten < AS_OF - timedelta(days=3)
 
         project.dbt("build", FULL, AS_OF, *SELECT, "--full-refresh")
@@ -151,7 +159,8 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
 
         snapshot(conn, INCREMENTAL)
         project.dbt("build", INCREMENTAL, AS_OF, *SELECT)
-        assert_equal(conn, INCREMENTAL, f"{INCREMENTAL}_before", "second incremental run with nothing new")
+        assert_equal(conn, INCREMENTAL, f"{INCREMENTAL}_before",
+                     "second incremental run with nothing new")
 
         # a quiet new day (no source change at all): only the new day's window moves
         quiet = AS_OF + timedelta(days=1)
@@ -160,5 +169,6 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
         assert_equal(conn, INCREMENTAL, FULL, "incremental on a quiet new day vs full refresh")
 
     # the incremental state also passes every data test of the portfolio marts and reconciliations
-    project.dbt("test", INCREMENTAL, AS_OF + timedelta(days=1), "--select", "path:models/marts/portfolio",
-                "path:tests/reconciliation", "path:tests/portfolio", "--exclude", "test_type:unit")
+    project.dbt("test", INCREMENTAL, AS_OF + timedelta(days=1), "--select",
+                "path:models/marts/portfolio", "path:tests/reconciliation", "path:tests/portfolio",
+                "--exclude", "test_type:unit")

@@ -3,6 +3,7 @@ scale 0.01 on the embedded server, a throw-away warehouse database), plus its pu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,16 +22,20 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from seedsmetrics import pipeline, warehouse
+from seedsmetrics import warehouse
 from seedsmetrics.cli import main
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_LOCKED
 from seedsmetrics.loader import raw_layer
+from seedsmetrics.pipeline.artifacts import is_transient, merge_retry, summarize_run_results
+from seedsmetrics.pipeline.lock import RUN_LOCK_CLASS, lock_key
+from seedsmetrics.pipeline.summary import failure_line
 from seedsmetrics.source_generator import generate
 
 from .conftest import PROJECT_ROOT, DatabaseFactory
 
 AS_OF = "2025-11-20"
-SECRET = "ops-pipeline-s3cret"  # given as passwords; the servers here trust loopback, so it is never needed
+# given as passwords; the servers here trust loopback, so it is never needed
+SECRET = "ops-pipeline-s3cret"
 PHASE_ORDER = ["lock", "load", "freshness", "build", "docs"]
 
 
@@ -43,30 +48,32 @@ def result(unique_id: str, status: str, message: str = "") -> dict[str, Any]:
 
 
 def test_summarize_counts_statuses_per_resource_type() -> None:
-    counts = pipeline.summarize_run_results([
-        result("model.p.a", "success"), result("model.p.b", "skipped"), result("model.p.c", "success"),
-        result("test.p.t1", "pass"), result("test.p.t2", "warn"), result("test.p.t3", "fail"),
-        result("seed.p.s", "success")])
+    counts = summarize_run_results([
+        result("model.p.a", "success"), result("model.p.b", "skipped"),
+        result("model.p.c", "success"), result("test.p.t1", "pass"), result("test.p.t2", "warn"),
+        result("test.p.t3", "fail"), result("seed.p.s", "success")])
     assert counts == {"model": {"skipped": 1, "success": 2}, "seed": {"success": 1},
                       "test": {"fail": 1, "pass": 1, "warn": 1}}
 
 
 def test_retry_results_replace_the_first_attempt() -> None:
-    first = [result("model.p.a", "success"), result("model.p.b", "error"), result("model.p.c", "skipped")]
+    first = [result("model.p.a", "success"), result("model.p.b", "error"),
+             result("model.p.c", "skipped")]
     retried = [result("model.p.b", "success"), result("model.p.c", "success")]
-    merged = {r["unique_id"]: r["status"] for r in pipeline.merge_retry(first, retried)}
+    merged = {r["unique_id"]: r["status"] for r in merge_retry(first, retried)}
     assert merged == {"model.p.a": "success", "model.p.b": "success", "model.p.c": "success"}
 
 
 @pytest.mark.parametrize("message", [
     "Database Error in model x\n  terminating connection due to administrator command",
-    "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+    "server closed the connection unexpectedly\n\tThis probably means the server terminated "
+    "abnormally",
     "connection to server at \"10.0.0.5\", port 5432 failed: Connection refused",
     "Database Error: deadlock detected",
     "FATAL: the database system is shutting down",
 ])
 def test_connection_errors_are_transient(message: str) -> None:
-    assert pipeline.is_transient([result("model.p.ok", "success"), result("model.p.x", "error", message)])
+    assert is_transient([result("model.p.ok", "success"), result("model.p.x", "error", message)])
 
 
 @pytest.mark.parametrize("results", [
@@ -77,39 +84,27 @@ def test_connection_errors_are_transient(message: str) -> None:
     [result("model.p.x", "skipped", "terminating connection")],
 ])
 def test_sql_and_data_failures_are_not_transient(results: list[dict[str, Any]]) -> None:
-    assert not pipeline.is_transient(results)
+    assert not is_transient(results)
 
 
 def test_without_run_results_the_output_decides() -> None:
-    assert pipeline.is_transient(None, "Encountered an error:\nDatabase Error\n  could not connect to server")
-    assert not pipeline.is_transient(None, "Compilation Error in model x: 'ref' is undefined")
-
-
-def test_log_lines_are_parseable_and_hold_no_credentials(capsys: pytest.CaptureFixture[str]) -> None:
-    log = pipeline.Log("kv", run_id="r1")
-    url = f"postgresql://loader:{SECRET}@db.internal:6432/savings"
-    line = log("phase", phase="load", status="ok", duration_s=1.234, source=pipeline.describe_url(url),
-               counts={"pass": 6}, reason="two words")
-    assert " event=phase " in line and " phase=load " in line and " duration_s=1.23 " in line
-    assert " source=db.internal:6432/savings " in line and 'reason="two words"' in line
-    assert SECRET not in line and "loader" not in line
-    record = json.loads(pipeline.Log("json")("summary", status="success", exit_code=0))
-    assert record["event"] == "summary" and record["exit_code"] == 0
-    assert capsys.readouterr().err.count("\n") == 2, "one line per event, on stderr"
+    assert is_transient(None,
+                        "Encountered an error:\nDatabase Error\n  could not connect to server")
+    assert not is_transient(None, "Compilation Error in model x: 'ref' is undefined")
 
 
 def test_lock_key_is_stable() -> None:
     # the key must not depend on the process (Python's hash() is salted per process)
-    assert pipeline.lock_key("analytics") == pipeline.lock_key("analytics") == 1791157896
-    assert pipeline.lock_key("analytics") != pipeline.lock_key("ci")
-    assert 0 <= pipeline.lock_key("x") < 2**31
+    assert lock_key("analytics") == lock_key("analytics") == 1791157896
+    assert lock_key("analytics") != lock_key("ci")
+    assert 0 <= lock_key("x") < 2**31
 
 
 def test_failure_line_names_the_phase_and_what_failed() -> None:
     summary = {"status": "failed", "exit_code": 1, "models": {"error": 1, "skipped": 4},
                "tests": {"fail": 2}, "phases": {"lock": {"status": "ok"}, "build": {
                    "status": "failed", "failed_nodes": ["test.p.unique_loans"]}}}
-    line = pipeline.failure_line(summary)
+    line = failure_line(summary)
     assert line.startswith("run failed in phase build: 1 model errors, 2 tests failed")
     assert "test.p.unique_loans" in line and "last good data stays published" in line
 
@@ -120,7 +115,8 @@ def test_failure_line_names_the_phase_and_what_failed() -> None:
     (["run", "--vars", "{a: [}"], "--vars is not valid YAML"),
     (["run", "--target", "nosuchtarget"], "unknown target"),
 ])
-def test_bad_input_exits_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
+                                         capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("SEEDS_TARGET", "DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "PGTZ", "DO_NOT_TRACK"):
         monkeypatch.delenv(key, raising=False)  # restored after the test: the CLI exports them
@@ -136,7 +132,8 @@ def test_bad_input_exits_2_with_one_line(argv: list[str], message: str, capsys: 
 def child_env(**overrides: str) -> dict[str, str]:
     """The test process's environment without any warehouse/source/dbt setting of its own."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("WAREHOUSE_", "SEEDS_", "DBT_", "SOURCE_DATABASE_URL", "PGOPTIONS"))}
+           if not key.startswith(("WAREHOUSE_", "SEEDS_", "DBT_", "SOURCE_DATABASE_URL",
+                                  "PGOPTIONS"))}
     env.update(DO_NOT_TRACK="1", PGTZ="UTC", SEEDS_HOME=str(warehouse.home()))
     env.update(overrides)
     return env
@@ -165,37 +162,42 @@ class Warehouse:
 
     def argv(self, *extra: str) -> list[str]:
         return [sys.executable, "-m", "seedsmetrics", "run", "--target", "dev", "--as-of", AS_OF,
-                "--log-format", "json", "--target-path", str(self.target_path), "--log-path", str(self.tmp / "logs"),
-                "--state-dir", str(self.state_dir), *extra]
+                "--log-format", "json", "--target-path", str(self.target_path), "--log-path",
+                str(self.tmp / "logs"), "--state-dir", str(self.state_dir), *extra]
 
-    def run(self, *extra: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT, capture_output=True,
-                              text=True, timeout=timeout)
+    def run(self, *extra: str, timeout: float = 600,
+            **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=timeout)
 
     def start(self, *extra: str, **env: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
         out, err = self.tmp / f"out-{time.monotonic_ns()}", self.tmp / f"err-{time.monotonic_ns()}"
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT, stdout=stdout,
-                                       stderr=stderr)
+            process = subprocess.Popen(self.argv(*extra), env={**self.env, **env}, cwd=PROJECT_ROOT,
+                                       stdout=stdout, stderr=stderr)
         return process, out, err
 
     def summary(self) -> dict[str, Any]:
         return json.loads((self.target_path / "pipeline_summary.json").read_text())
 
-    def query(self, statement: str | sql.Composable, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(self, statement: str | sql.Composable,
+              params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             return conn.execute(statement, params).fetchall()
 
     def marts(self) -> dict[str, tuple[int, int]]:
         """(oid, rows) of every table in the marts schema: a rebuilt table gets a new oid."""
         names = self.query("select c.relname, c.oid::bigint from pg_class c join pg_namespace n on "
-                           "n.oid = c.relnamespace where n.nspname = %s and c.relkind = 'r'", [f"{self.schema}_marts"])
+                           "n.oid = c.relnamespace where n.nspname = %s and c.relkind = 'r'",
+                           [f"{self.schema}_marts"])
         return {name: (oid, self.query(sql.SQL("select count(*) from {}.{}").format(
-            sql.Identifier(f"{self.schema}_marts"), sql.Identifier(name)))[0][0]) for name, oid in names}
+            sql.Identifier(f"{self.schema}_marts"), sql.Identifier(name)))[0][0])
+            for name, oid in names}
 
 
 def assert_success(done: subprocess.CompletedProcess[str]) -> None:
-    assert done.returncode == 0, f"run failed ({done.returncode}):\n{done.stderr[-4000:]}\n{done.stdout[-4000:]}"
+    assert done.returncode == 0, \
+        f"run failed ({done.returncode}):\n{done.stderr[-4000:]}\n{done.stdout[-4000:]}"
 
 
 def manifest_descendants(manifest: dict[str, Any], unique_id: str) -> set[str]:
@@ -254,16 +256,19 @@ class Scenario:
 def kill_during_build_then_rerun(wh: Warehouse) -> Scenario:
     pause_file = wh.tmp / "paused"
     pause_file.touch()
-    runner, out, err = wh.start(SEEDS_PIPELINE_PAUSE_AT="build", SEEDS_PIPELINE_PAUSE_FILE=str(pause_file))
+    runner, out, err = wh.start(SEEDS_PIPELINE_PAUSE_AT="build",
+                                SEEDS_PIPELINE_PAUSE_FILE=str(pause_file))
     try:
-        wait_for(lambda: '"event":"paused"' in err.read_text(), 120, "the first run to hold the lock")
+        wait_for(lambda: '"event":"paused"' in err.read_text(), 120,
+                 "the first run to hold the lock")
         started = time.monotonic()
         locked = wh.run()
         locked_seconds = time.monotonic() - started
         summary_while_locked = (wh.target_path / "pipeline_summary.json").exists()
         pause_file.unlink()  # the first run goes on into dbt build: kill it there
         dbt_pid = wait_for(lambda: next((e["pid"] for e in json_events(err.read_text())
-                                         if e["event"] == "child_started" and e["phase"] == "build"), None),
+                                         if e["event"] == "child_started"
+                                         and e["phase"] == "build"), None),
                            60, "dbt build to start")
         wait_for(lambda: " OK created sql " in out.read_text(), 120, "dbt to have built a model")
         runner.send_signal(signal.SIGKILL)
@@ -271,18 +276,19 @@ def kill_during_build_then_rerun(wh: Warehouse) -> Scenario:
     finally:
         if runner.poll() is None:
             runner.kill()
-    key = pipeline.lock_key(wh.schema)
-    after_kill = {"dbt died": bool(wait_for(lambda: process_gone(dbt_pid), 15, "dbt to die with the runner"))}
+    key = lock_key(wh.schema)
+    after_kill = {"dbt died": bool(wait_for(lambda: process_gone(dbt_pid), 15,
+                                            "dbt to die with the runner"))}
     with psycopg.connect(wh.conninfo, autocommit=True) as conn:
         after_kill["lock freed"] = wait_for(lambda: conn.execute(
-            "select pg_try_advisory_lock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0],
+            "select pg_try_advisory_lock(%s::int4, %s::int4)", [RUN_LOCK_CLASS, key]).fetchone()[0],
             15, "the run lock to be freed")
-        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [pipeline.RUN_LOCK_CLASS, key])
+        conn.execute("select pg_advisory_unlock(%s::int4, %s::int4)", [RUN_LOCK_CLASS, key])
         after_kill["dbt sessions ended"] = wait_for(lambda: conn.execute(
             "select count(*) = 0 from pg_stat_activity where datname = current_database()"
             " and application_name = 'dbt'").fetchone()[0], 20, "dbt's sessions to end")
-    return Scenario(wh, locked, locked_seconds, summary_while_locked, dbt_pid, out.read_text(), after_kill,
-                    recovered=wh.run())
+    return Scenario(wh, locked, locked_seconds, summary_while_locked, dbt_pid, out.read_text(),
+                    after_kill, recovered=wh.run())
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +299,8 @@ def e2e(embedded: warehouse.Embedded, source_url: tuple[str, dict[str, int]],
     conninfo = factory("ops")
     env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="e2e",
                     SOURCE_DATABASE_URL=make_conninfo(source_url[0], password=SECRET))
-    scenario = kill_during_build_then_rerun(Warehouse(env, conninfo, "e2e", tmp_path_factory.mktemp("e2e")))
+    scenario = kill_during_build_then_rerun(Warehouse(env, conninfo, "e2e",
+                                                      tmp_path_factory.mktemp("e2e")))
     assert_success(scenario.recovered)
     yield scenario
     factory.drop_all()
@@ -305,7 +312,8 @@ def test_second_run_exits_75_at_once_and_touches_nothing(e2e: Scenario) -> None:
     assert e2e.locked.returncode == EXIT_LOCKED, e2e.locked.stderr
     assert e2e.locked_seconds < 15, "a locked run exits at once"
     assert "another run holds the run lock" in e2e.locked.stderr.splitlines()[-1]
-    assert not e2e.summary_while_locked, "a locked run writes no artifact into the running one's target path"
+    assert not e2e.summary_while_locked, \
+        "a locked run writes no artifact into the running one's target path"
 
 
 @pytest.mark.integration
@@ -333,9 +341,10 @@ def test_run_end_to_end(e2e: Scenario, source_url: tuple[str, dict[str, int]]) -
     assert summary["as_of_date"] == AS_OF and summary["retried"] is False
     assert list(summary["phases"]) == PHASE_ORDER
     assert all(phase["status"] in ("ok", "warn") for phase in summary["phases"].values())
-    # rows loaded: what the loader reports having written (the killed run had loaded everything once)
-    published = [line for line in done.stderr.splitlines() if "event=run_published" in line]
-    assert len(published) == 1 and f" rows_written={summary['rows_loaded']} " in published[0]
+    # rows loaded: what the loader reports having written (the killed run had loaded
+    # everything once)
+    published = [e for e in json_events(done.stderr) if e["event"] == "run_published"]
+    assert len(published) == 1 and published[0]["rows_written"] == summary["rows_loaded"]
     # production selector: data tests yes, dbt unit tests no (CI runs them)
     build = json.loads((wh.target_path / "run_results_build.json").read_text())["results"]
     assert manifest["unit_tests"], "the project has unit tests the production run must leave out"
@@ -361,7 +370,8 @@ def test_load_problems_stop_the_run_before_dbt(e2e: Scenario) -> None:
     wh = e2e.wh
     unreachable = wh.run("--source-url", f"postgresql://loader:{SECRET}@127.0.0.1:9/savings")
     assert unreachable.returncode == EXIT_BAD_INPUT, unreachable.stderr
-    assert unreachable.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in phase load: ")
+    assert unreachable.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in "
+                                                          "phase load: ")
     assert SECRET not in unreachable.stderr + unreachable.stdout
     assert list(wh.summary()["phases"]) == ["lock", "load"], "nothing after a failed load"
 
@@ -377,12 +387,13 @@ def test_load_problems_stop_the_run_before_dbt(e2e: Scenario) -> None:
 @pytest.mark.integration
 @pytest.mark.slow
 def test_failed_test_skips_children_and_keeps_last_good_marts(e2e: Scenario) -> None:
-    """A duplicate loan id in the raw data fails stg_django__loans's primary-key test: the run exits 1,
-    every model downstream is skipped, and the marts built from them keep the last good tables."""
+    """A duplicate loan id in the raw data fails stg_django__loans's primary-key test: the run exits
+    1, every model downstream is skipped, and the marts built from them keep the last good
+    tables."""
     wh = e2e.wh
     state_before = (wh.state_dir / "manifest.json").read_bytes()
-    raw = ("accounts_customuser", "ajo_ajouser", "loans_ajoloan", "loans_ajoloanrepayment", "loans_ajoloanschedule",
-           "loans_holiday")
+    raw = ("accounts_customuser", "ajo_ajouser", "loans_ajoloan", "loans_ajoloanrepayment",
+           "loans_ajoloanschedule", "loans_holiday")
     with psycopg.connect(wh.conninfo, autocommit=True) as conn:
         conn.execute("create schema bad_raw")
         for table in raw:
@@ -390,39 +401,92 @@ def test_failed_test_skips_children_and_keeps_last_good_marts(e2e: Scenario) -> 
             if table == "loans_ajoloan":
                 body = sql.SQL("{b} union all select * from raw.loans_ajoloan where id = "
                                "(select min(id) from raw.loans_ajoloan)").format(b=body)
-            conn.execute(sql.SQL("create view bad_raw.{} as {}").format(sql.Identifier(table), body))
+            conn.execute(sql.SQL("create view bad_raw.{} as {}").format(
+                sql.Identifier(table), body))
     before = wh.marts()
 
     # bad_raw is not written by the loader (no _load_state): there is no freshness to read
     done = wh.run("--skip-load", "--skip-freshness", "--raw-schema", "bad_raw")
     assert done.returncode == EXIT_FAILED, done.stderr[-3000:]
-    assert done.stderr.splitlines()[-1].startswith("seedsmetrics: error: run failed in phase build:")
+    assert done.stderr.splitlines()[-1].startswith(
+        "seedsmetrics: error: run failed in phase build:")
     summary = wh.summary()
     assert summary["status"] == "failed" and summary["tests"].get("fail", 0) >= 1
     assert summary["phases"]["docs"]["status"] == "skipped"
     results = {r["unique_id"]: r["status"] for r in
                json.loads((wh.target_path / "run_results_build.json").read_text())["results"]}
-    primary_key_test = next(uid for uid in results if uid.startswith("test.seeds_metrics.unique_stg_django__loans_"))
+    primary_key_test = next(uid for uid in results
+                            if uid.startswith("test.seeds_metrics.unique_stg_django__loans_"))
     assert results[primary_key_test] == "fail"
     manifest = json.loads((wh.target_path / "manifest.json").read_text())
-    downstream = sorted(uid for uid in manifest_descendants(manifest, "model.seeds_metrics.stg_django__loans")
-                        if uid.startswith("model."))
+    downstream = sorted(uid for uid in manifest_descendants(
+        manifest, "model.seeds_metrics.stg_django__loans") if uid.startswith("model."))
     assert downstream and all(results[uid] == "skipped" for uid in downstream), \
         {uid: results[uid] for uid in downstream}
     protected = {manifest["nodes"][uid]["alias"] for uid in downstream
                  if manifest["nodes"][uid]["schema"] == f"{wh.schema}_marts"}
     assert protected, "some marts depend on the loans"
     after = wh.marts()
-    assert {name: after[name] for name in protected} == {name: before[name] for name in protected}, \
+    assert {name: after[name] for name in protected} == {
+        name: before[name] for name in protected}, \
         "the marts downstream of the failed test are the same tables (same oid, same rows)"
-    assert (wh.state_dir / "manifest.json").read_bytes() == state_before, "a failed run saves no state"
+    assert (wh.state_dir / "manifest.json").read_bytes() == state_before, \
+        "a failed run saves no state"
+
+
+# ---------------------------------------------------------------------------------------------
+# --log-format json: every line of every phase, the loader's included
+
+
+def not_json_objects(text: str) -> list[str]:
+    """The lines of `text` that do not parse as a JSON object."""
+    bad = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            if isinstance(json.loads(line), dict):
+                continue
+        bad.append(line)
+    return bad
+
+
+@pytest.mark.integration
+def test_json_log_format_holds_for_every_phase(embedded: warehouse.Embedded,
+                                               source_url: tuple[str, dict[str, int]],
+                                               tmp_path: Path) -> None:
+    """GIVEN a fresh warehouse and a source, WHEN `seedsmetrics run --log-format json` loads it and
+    builds the staging views, THEN every stderr line is a JSON object (the loader's lines too) and
+    stdout (dbt's output, the human summary) holds no key=value log line."""
+    factory = DatabaseFactory(embedded.url("postgres"))
+    try:
+        conninfo = factory("ops")
+        env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"],
+                        WAREHOUSE_SCHEMA="jsonlog",
+                        SOURCE_DATABASE_URL=make_conninfo(source_url[0], password=SECRET))
+        done = Warehouse(env, conninfo, "jsonlog", tmp_path).run(
+            "--skip-docs", "--select", "path:models/staging")
+        assert_success(done)
+    finally:
+        factory.drop_all()
+    not_json = not_json_objects(done.stderr)
+    assert not not_json, f"stderr lines that are not JSON: {not_json[:5]}"
+    records = json_events(done.stderr)
+    assert [r["phase"] for r in records if r["event"] == "phase"] == PHASE_ORDER
+    loader = [r["event"] for r in records if r.get("logger") == "seedsmetrics.load"]
+    assert loader == ["run_started", *["table_copied"] * len(source_url[1]), "run_published"]
+    assert all(r["ts"].endswith("Z") and r["level"] in ("info", "warning") for r in records)
+    assert records[-1]["event"] == "summary" and records[-1]["status"] == "success"
+    stdout_logs = [line for line in done.stdout.splitlines()
+                   if line.startswith("ts=") or " event=" in line]
+    assert not stdout_logs, stdout_logs[:5]
+    assert SECRET not in done.stderr + done.stdout
 
 
 # ---------------------------------------------------------------------------------------------
 # retry, SQL errors and SIGTERM, on a throw-away copy of the project with three extra models
 
-IGNORED = shutil.ignore_patterns(".venv", ".warehouse", ".git", "target", "logs", "__pycache__", "*.egg-info",
-                                 ".pytest_cache", ".ruff_cache", "artifacts", "dbt_packages")
+IGNORED = shutil.ignore_patterns(".venv", ".warehouse", ".git", "target", "logs", "__pycache__",
+                                 "*.egg-info", ".pytest_cache", ".ruff_cache", "artifacts",
+                                 "dbt_packages")
 
 FLAKY_MODEL = """
 {{ config(materialized='table') }}
@@ -437,7 +501,8 @@ from (
 
 BROKEN_MODEL = "{{ config(materialized='table') }}\nselect 1 / 0 as id\n"
 
-SLOW_MODEL = "{{ config(materialized='table') }}\nselect 1 as id from (select pg_sleep(120)) as nap\n"
+SLOW_MODEL = ("{{ config(materialized='table') }}\n"
+              "select 1 as id from (select pg_sleep(120)) as nap\n")
 
 
 @dataclass
@@ -448,31 +513,34 @@ class Scratch:
     tmp: Path
 
     def argv(self, select: str) -> list[str]:
-        return [sys.executable, "-m", "seedsmetrics", "run", "--skip-load", "--skip-freshness", "--skip-docs",
-                "--log-format", "json", "--target-path", str(self.tmp / "target"), "--log-path",
-                str(self.tmp / "logs"), "--state-dir", str(self.tmp / "state"), "--select", select]
+        return [sys.executable, "-m", "seedsmetrics", "run", "--skip-load", "--skip-freshness",
+                "--skip-docs", "--log-format", "json", "--target-path", str(self.tmp / "target"),
+                "--log-path", str(self.tmp / "logs"), "--state-dir", str(self.tmp / "state"),
+                "--select", select]
 
     def run(self, select: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(select), env=self.env, cwd=self.project, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run(self.argv(select), env=self.env, cwd=self.project,
+                              capture_output=True, text=True, timeout=300)
 
     def summary(self) -> dict[str, Any]:
         return json.loads((self.tmp / "target" / "pipeline_summary.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def scratch(embedded: warehouse.Embedded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
+def scratch(embedded: warehouse.Embedded,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
     tmp = tmp_path_factory.mktemp("scratch")
     project = tmp / "project"
     shutil.copytree(PROJECT_ROOT, project, ignore=IGNORED)
-    for name, body in (("ops_flaky", FLAKY_MODEL), ("ops_broken", BROKEN_MODEL), ("ops_slow", SLOW_MODEL)):
+    for name, body in (("ops_flaky", FLAKY_MODEL), ("ops_broken", BROKEN_MODEL),
+                       ("ops_slow", SLOW_MODEL)):
         (project / "models" / f"{name}.sql").write_text(body)
     factory = DatabaseFactory(embedded.url("postgres"))
     conninfo = factory("ops")
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("create sequence public.ops_flaky_attempts")
-    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"], WAREHOUSE_SCHEMA="scratch",
-                    SEEDS_PROJECT_DIR=str(project))
+    env = child_env(WAREHOUSE_DBNAME=conninfo_to_dict(conninfo)["dbname"],
+                    WAREHOUSE_SCHEMA="scratch", SEEDS_PROJECT_DIR=str(project))
     yield Scratch(project, conninfo, env, tmp)
     factory.drop_all()
 
@@ -484,13 +552,16 @@ def test_transient_failure_is_retried_once(scratch: Scratch) -> None:
     assert flaky.returncode == 0, flaky.stderr[-3000:] + flaky.stdout[-3000:]
     retries = [e for e in json_events(flaky.stderr) if e["event"] == "retry"]
     assert len(retries) == 1 and retries[0]["first_exit_code"] == 1
-    attempt1 = json.loads((scratch.tmp / "target" / "run_results_build_attempt1.json").read_text())["results"]
-    assert [(r["unique_id"], r["status"]) for r in attempt1 if r["unique_id"].startswith("model.")] == [
-        ("model.seeds_metrics.ops_flaky", "error")]
+    attempt1_json = scratch.tmp / "target" / "run_results_build_attempt1.json"
+    attempt1 = json.loads(attempt1_json.read_text())["results"]
+    assert [(r["unique_id"], r["status"]) for r in attempt1
+            if r["unique_id"].startswith("model.")] == [("model.seeds_metrics.ops_flaky", "error")]
     summary = scratch.summary()
-    assert summary["retried"] is True and summary["models"] == {"success": 1} and summary["status"] == "success"
+    assert summary["retried"] is True and summary["models"] == {"success": 1}
+    assert summary["status"] == "success"
     with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
-        assert conn.execute("select last_value from public.ops_flaky_attempts").fetchone() == (2,), "built twice"
+        attempts = conn.execute("select last_value from public.ops_flaky_attempts").fetchone()
+        assert attempts == (2,), "built twice"
         assert conn.execute("select count(*) from scratch.ops_flaky").fetchone() == (1,)
 
 
@@ -499,34 +570,41 @@ def test_transient_failure_is_retried_once(scratch: Scratch) -> None:
 def test_sql_errors_are_not_retried(scratch: Scratch) -> None:
     broken = scratch.run("ops_broken")
     assert broken.returncode == EXIT_FAILED
-    assert not [e for e in json_events(broken.stderr) if e["event"] == "retry"], "division by zero is not transient"
+    assert not [e for e in json_events(broken.stderr) if e["event"] == "retry"], \
+        "division by zero is not transient"
     summary = scratch.summary()
     assert summary["retried"] is False and summary["models"] == {"error": 1}
     assert "ops_broken" in broken.stderr.splitlines()[-1]
-    assert not (scratch.tmp / "state" / "manifest.json").exists(), "partial (--select) runs save no state"
+    assert not (scratch.tmp / "state" / "manifest.json").exists(), \
+        "partial (--select) runs save no state"
 
 
 @pytest.mark.integration
 @pytest.mark.slow
 def test_sigterm_cancels_dbt_and_frees_the_lock(scratch: Scratch) -> None:
-    """What `systemctl stop` does (KillMode=mixed): SIGTERM to the runner, which asks dbt to cancel."""
+    """What `systemctl stop` does (KillMode=mixed): SIGTERM to the runner, which asks dbt to
+    cancel."""
     err_file = scratch.tmp / "sigterm.err"
     with err_file.open("w") as err:
         runner = subprocess.Popen(scratch.argv("ops_slow"), env=scratch.env, cwd=scratch.project,
                                   stdout=subprocess.DEVNULL, stderr=err)
     try:
         with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
-            wait_for(lambda: conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
+            wait_for(lambda: conn.execute("select count(*) from pg_stat_activity"
+                                          " where datname = current_database()"
                                           " and query like '%%pg_sleep(120)%%' and state = 'active'"
-                                          " and pid <> pg_backend_pid()").fetchone()[0], 120, "the slow model")
+                                          " and pid <> pg_backend_pid()").fetchone()[0], 120,
+                     "the slow model")
             runner.send_signal(signal.SIGTERM)
             assert runner.wait(60) == 143
-            assert conn.execute("select count(*) from pg_stat_activity where datname = current_database()"
+            assert conn.execute("select count(*) from pg_stat_activity"
+                                " where datname = current_database()"
                                 " and query like '%%pg_sleep(120)%%' and pid <> pg_backend_pid()"
-                                " and state = 'active'").fetchone()[0] == 0, "dbt cancelled its query"
-            key = pipeline.lock_key("scratch")
+                                " and state = 'active'").fetchone()[0] == 0, \
+                "dbt cancelled its query"
+            key = lock_key("scratch")
             assert conn.execute("select pg_try_advisory_lock(%s::int4, %s::int4)",
-                                [pipeline.RUN_LOCK_CLASS, key]).fetchone()[0], "the lock is free"
+                                [RUN_LOCK_CLASS, key]).fetchone()[0], "the lock is free"
     finally:
         if runner.poll() is None:
             runner.kill()
@@ -551,7 +629,8 @@ def second_server() -> str | None:
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.source_server
-def test_run_on_a_warehouse_given_by_environment(source_url: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+def test_run_on_a_warehouse_given_by_environment(source_url: tuple[str, dict[str, int]],
+                                                 tmp_path: Path) -> None:
     admin = second_server()
     if admin is None:
         pytest.skip("no second PostgreSQL (CI_SOURCE_DATABASE_URL or 127.0.0.1:5432)")
@@ -559,7 +638,8 @@ def test_run_on_a_warehouse_given_by_environment(source_url: tuple[str, dict[str
     try:
         conninfo = factory("ops")
         params = conninfo_to_dict(conninfo)
-        env = child_env(WAREHOUSE_HOST=params.get("host", "127.0.0.1"), WAREHOUSE_PORT=str(params.get("port", 5432)),
+        env = child_env(WAREHOUSE_HOST=params.get("host", "127.0.0.1"),
+                        WAREHOUSE_PORT=str(params.get("port", 5432)),
                         WAREHOUSE_USER=params.get("user", "postgres"), WAREHOUSE_PASSWORD=SECRET,
                         WAREHOUSE_DBNAME=params["dbname"], WAREHOUSE_SCHEMA="given",
                         SOURCE_DATABASE_URL=source_url[0])
@@ -567,7 +647,8 @@ def test_run_on_a_warehouse_given_by_environment(source_url: tuple[str, dict[str
         done = wh.run("--skip-docs")
         assert_success(done)
         summary = wh.summary()
-        assert summary["warehouse"].startswith(f"{params.get('user', 'postgres')}@{params.get('host')}:")
+        user, host = params.get("user", "postgres"), params.get("host")
+        assert summary["warehouse"].startswith(f"{user}@{host}:")
         assert summary["rows_loaded"] == sum(source_url[1].values())
         assert not summary["models"].get("error") and not summary["tests"].get("fail")
         assert SECRET not in done.stderr + done.stdout

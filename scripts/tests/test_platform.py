@@ -28,7 +28,8 @@ def test_start_is_idempotent(embedded: warehouse.Embedded) -> None:
     assert len(postmasters) == 1, "starting twice must leave one server"
 
 
-def test_start_from_cli_prints_url(embedded: warehouse.Embedded, capsys: pytest.CaptureFixture[str]) -> None:
+def test_start_from_cli_prints_url(embedded: warehouse.Embedded,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["warehouse", "url"]) == 0
     assert capsys.readouterr().out.strip() == embedded.url()
 
@@ -40,29 +41,33 @@ def test_ensure_database_creates_once(embedded: warehouse.Embedded) -> None:
     warehouse.ensure_database(embedded.url("postgres"), name)
     warehouse.ensure_database(embedded.url("postgres"), name)
     with psycopg.connect(embedded.url("postgres"), autocommit=True) as conn:
-        assert conn.execute("select count(*) from pg_database where datname = %s", [name]).fetchone() == (1,)
+        assert conn.execute("select count(*) from pg_database where datname = %s",
+                            [name]).fetchone() == (1,)
         conn.execute(f"drop database {name}")
 
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for key in ("WAREHOUSE_HOST", "WAREHOUSE_PORT", "WAREHOUSE_USER", "WAREHOUSE_PASSWORD", "WAREHOUSE_DBNAME",
-                "WAREHOUSE_SCHEMA", "WAREHOUSE_SSLMODE", "SEEDS_TARGET", "DBT_PROFILES_DIR",
-                settings.EMBEDDED_MARKER):
+    for key in ("WAREHOUSE_HOST", "WAREHOUSE_PORT", "WAREHOUSE_USER", "WAREHOUSE_PASSWORD",
+                "WAREHOUSE_DBNAME", "WAREHOUSE_SCHEMA", "WAREHOUSE_SSLMODE", "SEEDS_TARGET",
+                "DBT_PROFILES_DIR", settings.EMBEDDED_MARKER):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
 
-def test_dev_and_ci_targets_use_the_embedded_warehouse(embedded: warehouse.Embedded, clean_env) -> None:
+def test_dev_and_ci_targets_use_the_embedded_warehouse(embedded: warehouse.Embedded,
+                                                       clean_env) -> None:
     dev = settings.resolve_target("dev")
-    assert (dev.host, dev.port, dev.dbname, dev.schema) == ("127.0.0.1", embedded.port, "warehouse", "dev")
+    assert (dev.host, dev.port, dev.dbname, dev.schema) == ("127.0.0.1", embedded.port, "warehouse",
+                                                            "dev")
     ci = settings.resolve_target("ci")
     assert (ci.dbname, ci.schema) == ("ci", "ci")
     with psycopg.connect(ci.conninfo()) as conn:
         assert conn.execute("select current_database()").fetchone() == ("ci",)
 
 
-def test_given_settings_win_and_nothing_embedded_starts(clean_env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_given_settings_win_and_nothing_embedded_starts(clean_env,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     clean_env.setenv("WAREHOUSE_HOST", "db.example.internal")
     clean_env.setenv("WAREHOUSE_PORT", "6543")
     clean_env.setenv("WAREHOUSE_USER", "transformer")
@@ -85,7 +90,8 @@ def test_prod_without_settings_names_the_missing_variable(clean_env) -> None:
 
 
 def test_unknown_target_is_a_one_line_error() -> None:
-    result = subprocess.run([sys.executable, "-m", "seedsmetrics", "dbt", "debug", "--target", "nope"],
+    result = subprocess.run([sys.executable, "-m", "seedsmetrics", "dbt", "debug", "--target",
+                             "nope"],
                             capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
@@ -113,7 +119,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_local_state_is_ignored_by_git() -> None:
-    ignored = subprocess.run(["git", "check-ignore", ".venv/", ".warehouse/", "target/", "logs/", "profiles.yml"],
+    ignored = subprocess.run(["git", "check-ignore", ".venv/", ".warehouse/", "target/", "logs/",
+                              "profiles.yml"],
                              capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.split()
     assert ignored == [".venv/", ".warehouse/", "target/", "logs/", "profiles.yml"]
 
@@ -132,7 +139,8 @@ def test_each_command_loads_only_its_module() -> None:
     for module in cli.COMMAND_MODULES:
         importlib.import_module(module).register(every)
     assert set(every.choices) == set(cli.COMMAND_MODULE), "every subcommand is in the table"
-    # `seedsmetrics load` does not import the synthetic-source generator (a scheduled load starts fast)
+    # `seedsmetrics load` does not import the synthetic-source generator (a scheduled load
+    # starts fast)
     probe = "import sys; from seedsmetrics.cli import build_parser; build_parser(['load']);" \
             " print('seedsmetrics.source_generator' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

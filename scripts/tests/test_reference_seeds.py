@@ -18,8 +18,9 @@ def rows(name: str) -> list[dict[str, str]]:
 def test_dpd_buckets_are_metrics_md_section_2() -> None:
     found = [(row["bucket_name"], row["min_dpd"], row["max_dpd"]) for row in
              sorted(rows("dpd_buckets"), key=lambda row: int(row["sort_order"]))]
-    assert found == [("current", "0", "0"), ("1-6", "1", "6"), ("7-15", "7", "15"), ("16-30", "16", "30"),
-                     ("31-60", "31", "60"), ("61-90", "61", "90"), ("91+", "91", ""), ("closed", "", "")]
+    assert found == [("current", "0", "0"), ("1-6", "1", "6"), ("7-15", "7", "15"),
+                     ("16-30", "16", "30"), ("31-60", "31", "60"), ("61-90", "61", "90"),
+                     ("91+", "91", ""), ("closed", "", "")]
 
 
 def test_region_patterns_are_metrics_md_section_1() -> None:
@@ -27,11 +28,12 @@ def test_region_patterns_are_metrics_md_section_1() -> None:
     # Port Harcourt -> Rivers", tried in that order
     found = [(row["pattern"], row["region"]) for row in
              sorted(rows("region_patterns"), key=lambda row: int(row["priority"]))]
-    assert found == [("lagos", "Lagos"), ("abuja", "FCT"), ("ogun", "Ogun"), ("oyo", "Oyo"), ("ibadan", "Oyo"),
-                     ("kano", "Kano"), ("port harcourt", "Rivers")]
+    assert found == [("lagos", "Lagos"), ("abuja", "FCT"), ("ogun", "Ogun"), ("oyo", "Oyo"),
+                     ("ibadan", "Oyo"), ("kano", "Kano"), ("port harcourt", "Rivers")]
 
 
 def test_branch_regions_map_each_branch_once() -> None:
     branches = [row["branch"].strip().lower() for row in rows("branch_regions")]
-    assert branches and len(branches) == len(set(branches)), "one region per branch (compared case-insensitively)"
+    assert branches and len(branches) == len(set(branches)), \
+        "one region per branch (compared case-insensitively)"
     assert all(row["region"].strip() for row in rows("branch_regions"))

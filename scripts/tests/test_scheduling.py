@@ -1,5 +1,5 @@
-"""The scheduling examples (deploy/ and .github/workflows/) are valid and call real commands: the cron
-line, the systemd service + timer pair, and the GitHub Actions workflows."""
+"""The scheduling examples (deploy/ and .github/workflows/) are valid and call real commands: the
+cron line, the systemd service + timer pair, and the GitHub Actions workflows."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ NIGHTLY_LAGOS = (1, 30)
 
 
 def make_targets() -> set[str]:
-    return set(re.findall(r"^([A-Za-z0-9_.-]+):", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE))
+    return set(re.findall(r"^([A-Za-z0-9_.-]+):", (PROJECT_ROOT / "Makefile").read_text(),
+                          re.MULTILINE))
 
 
 def assert_cli_command(words: list[str]) -> None:
@@ -52,7 +53,8 @@ SHELL_SAMPLES = {"AS_OF": "2025-11-20"}
 
 def expand(segment: str) -> str:
     """The few shell expansions the examples use, with sample values (nothing is executed)."""
-    segment = re.sub(r"\$\{(\w+):\+([^}]*)\}", lambda m: m.group(2) if SHELL_SAMPLES.get(m.group(1)) else "", segment)
+    segment = re.sub(r"\$\{(\w+):\+([^}]*)\}",
+                     lambda m: m.group(2) if SHELL_SAMPLES.get(m.group(1)) else "", segment)
     return re.sub(r"\$\{?(\w+)\}?", lambda m: SHELL_SAMPLES.get(m.group(1), m.group(0)), segment)
 
 
@@ -81,13 +83,15 @@ def simple_commands(line: str) -> list[list[str]]:
 
 
 def assert_commands_exist(script: str) -> list[str]:
-    """Every `make X` and `seedsmetrics ...` in a shell snippet names a Makefile target or CLI command."""
+    """Every `make X` and `seedsmetrics ...` in a shell snippet names a Makefile target or CLI
+    command."""
     found = []
     for line in script.replace("\\\n", " ").splitlines():
         for words in simple_commands(line):
             if words[0] == "make":
                 targets = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-                assert targets and set(targets) <= make_targets(), f"unknown make target in {line!r}"
+                assert targets and set(targets) <= make_targets(), \
+                    f"unknown make target in {line!r}"
                 found.append("make " + " ".join(targets))
             elif Path(words[0]).name == "seedsmetrics":
                 assert_cli_command(words[1:])
@@ -96,8 +100,10 @@ def assert_commands_exist(script: str) -> list[str]:
 
 
 def test_command_parser_sees_through_shell_syntax() -> None:
-    line = 'cd /x && . /e && A=1 .venv/bin/seedsmetrics run --target prod ${AS_OF:+--as-of "$AS_OF"} >>/l 2>&1'
-    assert simple_commands(line)[-1] == [".venv/bin/seedsmetrics", "run", "--target", "prod", "--as-of", "2025-11-20"]
+    line = ('cd /x && . /e && A=1 .venv/bin/seedsmetrics run --target prod'
+            ' ${AS_OF:+--as-of "$AS_OF"} >>/l 2>&1')
+    assert simple_commands(line)[-1] == [".venv/bin/seedsmetrics", "run", "--target", "prod",
+                                         "--as-of", "2025-11-20"]
     assert simple_commands('echo "a; b" ; make test # c') == [["echo", "a; b"], ["make", "test"]]
     with pytest.raises(AssertionError):
         assert_commands_exist("make no-such-target")
@@ -110,7 +116,8 @@ def test_command_parser_sees_through_shell_syntax() -> None:
 
 CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
                ("day of week", 0, 7))
-CRON_NAMES = {3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+CRON_NAMES = {3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                  "dec"],
               4: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]}
 
 
@@ -159,12 +166,13 @@ def parse_cron_line(line: str) -> tuple[list[set[int]], str]:
 
 def cron_jobs() -> list[str]:
     lines = [line.strip() for line in CRONTAB.read_text().splitlines()]
-    return [line for line in lines if line and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
+    return [line for line in lines if line and not line.startswith("#")
+            and not re.match(r"^[A-Z_]+=", line)]
 
 
 @pytest.mark.parametrize("line", [
-    "61 0 * * * true", "30 24 * * * true", "30 0 * * mon-sun-x true", "30 0 * *", "*/0 * * * * true",
-    "30 0 32 * * true", "30 0 * 13 * true",
+    "61 0 * * * true", "30 24 * * * true", "30 0 * * mon-sun-x true", "30 0 * *",
+    "*/0 * * * * true", "30 0 32 * * true", "30 0 * 13 * true",
 ])
 def test_cron_validator_rejects_bad_lines(line: str) -> None:
     with pytest.raises(ValueError):
@@ -196,7 +204,8 @@ def utc_to_lagos(hour: int, minute: int) -> tuple[int, int]:
 
 
 def unit(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=("#", ";"))
+    parser = configparser.ConfigParser(strict=False, interpolation=None,
+                                       comment_prefixes=("#", ";"))
     parser.optionxform = str  # systemd keys are case-sensitive
     parser.read_string(path.read_text())
     return parser
@@ -205,16 +214,19 @@ def unit(path: Path) -> configparser.ConfigParser:
 def test_systemd_units_have_what_a_nightly_oneshot_needs() -> None:
     service, timer = unit(SERVICE), unit(TIMER)
     assert service["Service"]["Type"] == "oneshot"
-    assert str(EXIT_LOCKED) in service["Service"]["SuccessExitStatus"].split(), "a locked run is not a failure"
+    assert str(EXIT_LOCKED) in service["Service"]["SuccessExitStatus"].split(), \
+        "a locked run is not a failure"
     exec_start = shlex.split(service["Service"]["ExecStart"])
     assert exec_start[0] == f"{INSTALL_DIR}/.venv/bin/seedsmetrics"
     assert_cli_command(exec_start[1:])
     assert exec_start[1] == "run" and "prod" in exec_start
     assert service["Service"]["WorkingDirectory"] == INSTALL_DIR
-    assert service["Service"]["EnvironmentFile"].startswith("/etc/"), "credentials outside the repository"
+    assert service["Service"]["EnvironmentFile"].startswith("/etc/"), \
+        "credentials outside the repository"
     for path in service["Service"]["ReadWritePaths"].split():
         assert path.startswith(INSTALL_DIR + "/"), path
-    assert timer["Timer"]["Unit"] == SERVICE.name and timer["Install"]["WantedBy"] == "timers.target"
+    assert timer["Timer"]["Unit"] == SERVICE.name
+    assert timer["Install"]["WantedBy"] == "timers.target"
     assert timer["Timer"]["Persistent"] == "true"
     on_calendar = timer["Timer"]["OnCalendar"]
     assert on_calendar == f"*-*-* {NIGHTLY_LAGOS[0]:02d}:{NIGHTLY_LAGOS[1]:02d}:00 Africa/Lagos"
@@ -226,26 +238,33 @@ def installed_units(tmp_path: Path) -> Path:
     if not (PROJECT_ROOT / ".venv" / "bin" / "seedsmetrics").exists():
         pytest.skip("needs the project's virtualenv")
     for source in (SERVICE, TIMER):
-        (tmp_path / source.name).write_text(source.read_text().replace(INSTALL_DIR, str(PROJECT_ROOT)))
+        (tmp_path / source.name).write_text(source.read_text().replace(INSTALL_DIR,
+                                                                       str(PROJECT_ROOT)))
     return tmp_path
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed")
 def test_systemd_analyze_verifies_the_units(installed_units: Path) -> None:
     verify = subprocess.run(["systemd-analyze", "verify", str(installed_units / SERVICE.name),
-                             str(installed_units / TIMER.name)], capture_output=True, text=True, timeout=60)
-    assert verify.returncode == 0 and not verify.stderr.strip() and not verify.stdout.strip(), verify.stderr
+                             str(installed_units / TIMER.name)], capture_output=True, text=True,
+                             timeout=60)
+    assert verify.returncode == 0 and not verify.stderr.strip() and not verify.stdout.strip(), \
+        verify.stderr
     calendar = subprocess.run(["systemd-analyze", "calendar", unit(TIMER)["Timer"]["OnCalendar"]],
                               capture_output=True, text=True, timeout=60)
     assert calendar.returncode == 0 and "Next elapse" in calendar.stdout, calendar.stderr
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed")
 def test_systemd_analyze_catches_a_broken_unit(installed_units: Path) -> None:
     broken = installed_units / SERVICE.name
-    broken.write_text(broken.read_text().replace("/.venv/bin/seedsmetrics", "/.venv/bin/no-such-binary")
+    broken.write_text(broken.read_text().replace("/.venv/bin/seedsmetrics",
+                                                 "/.venv/bin/no-such-binary")
                       .replace("Type=oneshot", "Type=oneshot\nTypo=yes"))
-    verify = subprocess.run(["systemd-analyze", "verify", str(broken)], capture_output=True, text=True, timeout=60)
+    verify = subprocess.run(["systemd-analyze", "verify", str(broken)], capture_output=True,
+                            text=True, timeout=60)
     assert verify.returncode != 0 and "no-such-binary" in verify.stderr and "Typo" in verify.stderr
 
 
@@ -261,8 +280,9 @@ def workflow(name: str) -> dict[str, Any]:
 
 
 def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           *map(str, paths)], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           "vendor.github-workflows", *map(str, paths)], capture_output=True,
+                           text=True, timeout=120)
 
 
 def test_workflows_match_the_github_actions_schema() -> None:
@@ -291,7 +311,8 @@ def test_pull_requests_run_the_readme_test_command_on_an_ephemeral_warehouse() -
     assert test_command in steps_run(test_job).splitlines(), "CI runs the README's test command"
     assert assert_commands_exist(steps_run(test_job)) == ["make test"]
     # no warehouse settings: `make test` starts the embedded PostgreSQL inside the runner
-    assert not any(key.startswith("WAREHOUSE_") for key in {**ci.get("env", {}), **test_job.get("env", {})})
+    assert not any(key.startswith("WAREHOUSE_")
+                   for key in {**ci.get("env", {}), **test_job.get("env", {})})
     slim = ci["jobs"]["slim"]
     assert "pull_request" in slim["if"]
     assert "make ci-slim" in assert_commands_exist(steps_run(slim))
@@ -308,14 +329,17 @@ def test_nightly_workflow_runs_the_pipeline_and_publishes_the_state() -> None:
     (job,) = nightly["jobs"].values()
     assert job["env"]["SEEDS_TARGET"] == "prod"
     assert all(str(value).startswith("${{ secrets.") for key, value in job["env"].items()
-               if key.endswith(("PASSWORD", "HOST", "USER", "URL"))), "credentials only from secrets"
+               if key.endswith(("PASSWORD", "HOST", "USER", "URL"))), \
+        "credentials only from secrets"
     assert "seedsmetrics run" in assert_commands_exist(steps_run(job))
     assert f"-eq {EXIT_LOCKED}" in steps_run(job), "a locked run is not a failed job"
-    uploads = {step["with"]["name"]: step for step in job["steps"] if step.get("uses", "").startswith(
+    uploads = {step["with"]["name"]: step for step in job["steps"]
+               if step.get("uses", "").startswith(
         "actions/upload-artifact")}
     state = uploads["prod-state"]["with"]
     # the folder `seedsmetrics run --target prod` keeps its manifest in (and `make ci-slim` reads)
-    assert state["path"] == ".warehouse/state/prod/manifest.json" and state["include-hidden-files"] is True
+    assert state["path"] == ".warehouse/state/prod/manifest.json"
+    assert state["include-hidden-files"] is True
 
 
 def test_readme_says_which_scheduler_to_use_when() -> None:

@@ -30,12 +30,14 @@ def _jobs(value: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "load", help="copy the Django source tables into the warehouse raw schema",
-        description="Copy the configured source tables into the warehouse raw schema from one consistent\n"
-                    "snapshot and publish them atomically (incremental for big tables unless --full).",
+        description="Copy the configured source tables into the warehouse raw schema from one "
+                    "consistent\nsnapshot and publish them atomically (incremental for big tables "
+                    "unless --full).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source-url", default=None,
                         help="source PostgreSQL URL (default: env SOURCE_DATABASE_URL)")
-    parser.add_argument("--target", default=None, help="dbt profile target of the warehouse (default dev)")
+    parser.add_argument("--target", default=None,
+                        help="dbt profile target of the warehouse (default dev)")
     parser.add_argument("--raw-schema", default=None,
                         help="warehouse schema to load (default: env SEEDS_RAW_SCHEMA or raw)")
     parser.add_argument("--source-schema", default=None,
@@ -43,15 +45,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tables", type=_tables, action="extend", default=None, metavar="T1,T2",
                         help="load only these configured tables")
     parser.add_argument("--full", action="store_true",
-                        help="copy every table completely (reconciliation: removes rows deleted at the source)")
+                        help="copy every table completely (reconciliation: removes rows deleted "
+                             "at the source)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (mode, high-water mark, predicate) and exit")
     parser.add_argument("--overlap", default=None, metavar="DURATION",
-                        help="incremental lookback behind the high-water mark (default from the config: 1h)")
+                        help="incremental lookback behind the high-water mark (default from the "
+                             "config: 1h)")
     parser.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS,
                         help=f"tables copied in parallel (default {DEFAULT_JOBS})")
     parser.add_argument("--config", default=None,
-                        help="tables configuration file (default: env SEEDS_LOAD_CONFIG or the packaged tables.yml)")
+                        help="tables configuration file (default: env SEEDS_LOAD_CONFIG or the "
+                             "packaged tables.yml)")
     parser.set_defaults(func=run)
 
 

@@ -1,4 +1,5 @@
-"""The loader's table list and settings (tables.yml, or the file named by --config / SEEDS_LOAD_CONFIG)."""
+"""The loader's table list and settings (tables.yml, or the file named by --config /
+SEEDS_LOAD_CONFIG)."""
 
 from __future__ import annotations
 
@@ -62,12 +63,14 @@ class LoadConfig:
         known = {table.name for table in self.tables}
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise UserError(f"unknown table(s) {', '.join(unknown)} (configured: {', '.join(sorted(known))})")
+            raise UserError(f"unknown table(s) {', '.join(unknown)} (configured: "
+                            f"{', '.join(sorted(known))})")
         return replace(self, tables=tuple(table for table in self.tables if table.name in names))
 
 
 def default_path() -> str:
-    return os.environ.get("SEEDS_LOAD_CONFIG") or str(resources.files("seedsmetrics.loader") / "tables.yml")
+    return (os.environ.get("SEEDS_LOAD_CONFIG")
+            or str(resources.files("seedsmetrics.loader") / "tables.yml"))
 
 
 def _names(value: object, what: str) -> tuple[str, ...]:
@@ -90,8 +93,10 @@ def load_config(path: str | None = None) -> LoadConfig:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         document = yaml.load(Path(path).read_text(), Loader=loader) or {}
     except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"cannot read loader configuration {path}: {str(error).splitlines()[0]}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("tables"), list) or not document["tables"]:
+        raise UserError(f"cannot read loader configuration {path}: "
+                        f"{str(error).splitlines()[0]}") from None
+    if (not isinstance(document, dict) or not isinstance(document.get("tables"), list)
+            or not document["tables"]):
         raise UserError(f"{path}: expected a mapping with a non-empty `tables` list")
     defaults = document.get("defaults") or {}
     tables: list[TableConfig] = []
@@ -107,10 +112,13 @@ def load_config(path: str | None = None) -> LoadConfig:
             raise UserError(f"{path}: table {name}: format must be one of {', '.join(FORMATS)}")
         if "primary_key" not in entry:
             raise UserError(f"{path}: table {name}: primary_key is required")
-        cursor = _names(entry["cursor"], f"{path}: table {name}: cursor") if "cursor" in entry else ()
+        cursor = (_names(entry["cursor"], f"{path}: table {name}: cursor") if "cursor" in entry
+                  else ())
         if mode == "incremental" and not cursor:
             raise UserError(f"{path}: table {name}: incremental mode needs a cursor column")
-        tables.append(TableConfig(name=name, primary_key=_names(entry["primary_key"], f"{path}: {name}.primary_key"),
+        tables.append(TableConfig(name=name,
+                                  primary_key=_names(entry["primary_key"],
+                                                     f"{path}: {name}.primary_key"),
                                   mode=mode, cursor=cursor, format=fmt))
     if len({table.name for table in tables}) != len(tables):
         raise UserError(f"{path}: a table is listed twice")
@@ -119,8 +127,10 @@ def load_config(path: str | None = None) -> LoadConfig:
         tables=tuple(tables),
         source_schema=str(defaults.get("source_schema", "public")),
         overlap=parse_duration(defaults.get("overlap", "1h"), f"{path}: overlap"),
-        reconcile_after=None if reconcile in (None, "never") else parse_duration(reconcile, f"{path}: reconcile_after"),
-        source_lock_timeout=parse_duration(defaults.get("source_lock_timeout", "10s"), f"{path}: source_lock_timeout"),
+        reconcile_after=(None if reconcile in (None, "never")
+                         else parse_duration(reconcile, f"{path}: reconcile_after")),
+        source_lock_timeout=parse_duration(defaults.get("source_lock_timeout", "10s"),
+                                           f"{path}: source_lock_timeout"),
         source_statement_timeout=parse_duration(defaults.get("source_statement_timeout", "1h"),
                                                 f"{path}: source_statement_timeout"),
         publish_lock_timeout=parse_duration(defaults.get("publish_lock_timeout", "5s"),

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from seedsmetrics.errors import EXIT_BAD_INPUT, UserError
+from seedsmetrics.redact import first_line, secrets_of
 
 APPLICATION_NAME = "seedsmetrics-load"
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def secrets_of(url: str) -> list[str]:
-    """The password(s) a connection string carries, in every spelling an error could echo."""
-    found: list[str] = []
-    try:
-        if password := conninfo_to_dict(url).get("password"):
-            found.append(str(password))
-    except psycopg.Error:
-        pass
-    try:
-        if password := urlsplit(url).password:
-            found += [password, unquote(password)]
-    except ValueError:
-        pass
-    return [secret for secret in found if secret]
-
-
-def scrub(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """`text` with passwords masked (known secrets, URL userinfo and key=value forms)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
-
-
-def first_line(error: BaseException, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """The first meaningful line of an error (libpq prefixes some with 'connection failed:')."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return scrub(lines[0] if lines else type(error).__name__, secrets)
-
-
-def describe_url(url: str) -> str:
-    """user@host:port/dbname of a connection string, never its password."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.Error:
-        return "(unparsable connection string)"
-    host = params.get("host") or params.get("hostaddr") or "localhost"
-    return f"{params.get('user') or '(default user)'}@{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
 
 
 def source_conninfo(url: str) -> str:
@@ -79,7 +37,8 @@ def millis(duration: timedelta) -> int:
     return max(0, int(duration.total_seconds() * 1000))
 
 
-def prepare_source_session(conn: psycopg.Connection, lock_timeout: timedelta, statement_timeout: timedelta) -> None:
+def prepare_source_session(conn: psycopg.Connection, lock_timeout: timedelta,
+                           statement_timeout: timedelta) -> None:
     """Session limits so the loader never holds up the application: short lock waits, bounded
     statements, read-only by default. The coordinator idles inside its snapshot transaction while
     workers copy, so a server-wide idle-in-transaction timeout must not end it."""

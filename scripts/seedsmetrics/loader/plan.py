@@ -100,8 +100,8 @@ class TablePlan:
 
 
 SOURCE_CATALOG = """
-select c.relname, c.relkind::text, has_table_privilege(c.oid, 'SELECT'), greatest(c.reltuples, 0)::bigint,
-       pg_relation_size(c.oid),
+select c.relname, c.relkind::text, has_table_privilege(c.oid, 'SELECT'),
+       greatest(c.reltuples, 0)::bigint, pg_relation_size(c.oid),
        a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid::bigint, t.typtype,
        t.typbasetype::bigint, format_type(t.typbasetype, t.typtypmod)
 from pg_class c
@@ -117,7 +117,9 @@ def read_source(conn: psycopg.Connection, schema: str, names: list[str]) -> dict
     tables: dict[str, SourceTable] = {}
     for (relname, relkind, can_select, est_rows, est_bytes, attname, source_type, typoid, typtype,
          basetype, base_name) in conn.execute(SOURCE_CATALOG, [schema, names]):
-        table = tables.setdefault(relname, SourceTable(relname, can_select, est_rows, est_bytes, {}, relkind))
+        table = tables.setdefault(relname,
+                                  SourceTable(relname, can_select, est_rows, est_bytes, {},
+                                              relkind))
         if typoid < FIRST_NORMAL_OID:
             column = SourceColumn(attname, source_type, source_type, cast=False)
         elif typtype == "d" and basetype < FIRST_NORMAL_OID:
@@ -152,16 +154,18 @@ def build_plan(config: LoadConfig, table: TableConfig, source: SourceTable | Non
                force_full: bool, overlap: timedelta, now: datetime) -> TablePlan:
     where = f"{config.source_schema}.{table.name}"
     if source is None:
-        raise UserError(f"source table {where} does not exist (or is not visible to the source user)",
+        raise UserError(f"source table {where} does not exist (or is not visible to the source "
+                        "user)",
                         EXIT_BAD_INPUT)
     if not source.can_select:
         raise UserError(f"the source user has no SELECT privilege on {where}", EXIT_BAD_INPUT)
     if raw.relkind not in (None, "v") or (raw.relkind == "v" and raw.shadow is None):
-        raise UserError(f"warehouse relation {table.name} in the raw schema exists but is not managed by "
-                        "the loader; rename or drop it first", EXIT_BAD_INPUT)
+        raise UserError(f"warehouse relation {table.name} in the raw schema exists but is not "
+                        "managed by the loader; rename or drop it first", EXIT_BAD_INPUT)
     for name in LOADER_COLUMNS:
         if name in source.columns:
-            raise DriftError(f"source column {table.name}.{name} clashes with the loader's own column")
+            raise DriftError(f"source column {table.name}.{name} clashes with the loader's own "
+                             "column")
     for name in table.primary_key:
         if name not in source.columns:
             raise DriftError(f"primary key column {table.name}.{name} is missing in the source")
@@ -177,10 +181,11 @@ def build_plan(config: LoadConfig, table: TableConfig, source: SourceTable | Non
             continue
         column = source.columns.get(name)
         if column is None:
-            raise DriftError(f"column {table.name}.{name} is missing in the source (the raw copy has it)")
+            raise DriftError(f"column {table.name}.{name} is missing in the source (the raw copy "
+                             "has it)")
         if not lossless_cast(column.type, raw_type):
-            raise DriftError(f"column {table.name}.{name} changed type from {raw_type} to {column.source_type}, "
-                             "which the raw copy cannot hold")
+            raise DriftError(f"column {table.name}.{name} changed type from {raw_type} to "
+                             f"{column.source_type}, which the raw copy cannot hold")
         cast = raw_type if (column.cast or column.type != raw_type) else None
         columns.append(PlanColumn(name, raw_type, cast))
     known = {name for name, _ in previous}
@@ -209,5 +214,7 @@ def build_plan(config: LoadConfig, table: TableConfig, source: SourceTable | Non
     lower = raw.watermark - overlap if mode == "incremental" and raw.watermark is not None else None
     return TablePlan(config=table, mode=mode, reason=reason, columns=columns, cursor=cursor,
                      watermark=raw.watermark, lower_bound=lower, current_shadow=raw.shadow,
-                     view_exists=raw.relkind == "v", est_rows=source.est_rows, est_bytes=source.est_bytes,
-                     new_columns=[column.name for column in new_columns], source_relkind=source.relkind)
+                     view_exists=raw.relkind == "v", est_rows=source.est_rows,
+                     est_bytes=source.est_bytes,
+                     new_columns=[column.name for column in new_columns],
+                     source_relkind=source.relkind)

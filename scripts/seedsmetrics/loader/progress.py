@@ -1,6 +1,9 @@
-"""Operator output on stderr: live progress lines on a terminal, key=value log lines otherwise.
+"""Operator output on stderr: live progress lines on a terminal, structured log lines otherwise.
 
-Nothing printed here ever holds a connection string: callers pass `describe_url` / `describe()`.
+The log lines are the shared logger's (seedsmetrics.logs, named `seedsmetrics.load`): key=value
+by default, JSON when the caller's logger is JSON (`seedsmetrics run --log-format json`), which
+also turns the live terminal lines off. Nothing printed here ever holds a connection string:
+callers pass `describe_url` / `describe()`.
 """
 
 from __future__ import annotations
@@ -8,41 +11,37 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from typing import TextIO
 
+from seedsmetrics.logs import Log, format_pairs
+
 MB = 1024 * 1024
-
-
-def _value(value: object) -> str:
-    text = str(value)
-    return f'"{text}"' if (" " in text or "=" in text or not text) else text
+LOGGER = "seedsmetrics.load"
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, quiet: bool = False):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, quiet: bool = False,
+                 log: Log | None = None):
+        self.stream = stream or (log.stream if log else None) or sys.stderr
+        self._log = log or Log("kv", stream=self.stream, name=LOGGER)
+        self.tty = (self.stream.isatty() if tty is None else tty) and self._log.fmt != "json"
         self.quiet = quiet
         self._lock = threading.Lock()
         self._live: dict[str, tuple[str, int, int, float]] = {}
         self._last_draw = 0.0
 
-    def log(self, event: str, **fields: object) -> None:
+    def log(self, event: str, level: str = "info", **fields: object) -> None:
         """One structured line (non-terminal) or a short human line (terminal)."""
         if self.quiet:
             return
         with self._lock:
             if self.tty:
                 self._clear()
-                details = " ".join(f"{key}={_value(value)}" for key, value in fields.items())
-                self.stream.write(f"load: {event.replace('_', ' ')} {details}\n")
+                self.stream.write(f"load: {event.replace('_', ' ')} {format_pairs(fields)}\n")
                 self._draw()
+                self.stream.flush()
             else:
-                stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
-                pairs = " ".join(f"{key}={_value(value)}" for key, value in fields.items())
-                self.stream.write(f"ts={stamp} logger=seedsmetrics.load event={event} {pairs}\n")
-            self.stream.flush()
+                self._log(event, level=level, **fields)
 
     def table_started(self, table: str, mode: str) -> None:
         with self._lock:
@@ -61,14 +60,15 @@ class Progress:
                 self._draw()
                 self.stream.flush()
 
-    def table_done(self, table: str, mode: str, rows: int, nbytes: int, seconds: float, **extra: object) -> None:
+    def table_done(self, table: str, mode: str, rows: int, nbytes: int, seconds: float,
+                   **extra: object) -> None:
         rate = nbytes / MB / seconds if seconds > 0 else 0.0
         if self.tty and not self.quiet:
             with self._lock:
                 self._clear()  # the live line, before this table leaves it
                 self._live.pop(table, None)
-                self.stream.write(f"  {table:<26} {mode:<11} {rows:>11,} rows {nbytes / MB:>9.1f} MB "
-                                  f"{rate:>7.1f} MB/s {seconds:>7.2f} s\n")
+                self.stream.write(f"  {table:<26} {mode:<11} {rows:>11,} rows {nbytes / MB:>9.1f} "
+                                  f"MB {rate:>7.1f} MB/s {seconds:>7.2f} s\n")
                 self._draw()
                 self.stream.flush()
         else:

@@ -34,7 +34,8 @@ _NO_EQUALITY = {"json", "xml", "point", "line", "lseg", "box", "path", "polygon"
 def script(conn: psycopg.Connection, *statements: sql.Composable | str) -> int:
     """Run parameterless statements in one round trip (simple query protocol); the row count of
     the last one. Round trips dominate a small incremental run on a busy server."""
-    cur = conn.execute(sql.SQL("; ").join(sql.SQL(s) if isinstance(s, str) else s for s in statements))
+    cur = conn.execute(sql.SQL("; ").join(sql.SQL(s) if isinstance(s, str) else s
+                                          for s in statements))
     rowcount = cur.rowcount
     while cur.nextset():
         rowcount = cur.rowcount
@@ -43,7 +44,8 @@ def script(conn: psycopg.Connection, *statements: sql.Composable | str) -> int:
 
 def check_schema_name(name: str) -> str:
     if not _SCHEMA_NAME.match(name):
-        raise UserError(f"raw schema name {name!r} must be a plain identifier (letters, digits, _; <= 41 chars)")
+        raise UserError(f"raw schema name {name!r} must be a plain identifier (letters, digits, _; "
+                        "<= 41 chars)")
     return name
 
 
@@ -70,13 +72,15 @@ def delta_name(table: str, run_id: str) -> str:
 
 
 def lock_key(raw_schema: str) -> int:
-    """The advisory lock key of loads into `raw_schema` (one run per warehouse database and schema)."""
+    """The advisory lock key of loads into `raw_schema` (one run per warehouse database and
+    schema)."""
     digest = hashlib.blake2b(f"seedsmetrics.load:{raw_schema}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 def try_lock(conn: psycopg.Connection, raw_schema: str) -> int | None:
-    """Take the session-level advisory lock; None when free, else the holder's backend pid (or 0)."""
+    """Take the session-level advisory lock; None when free, else the holder's backend pid (or
+    0)."""
     key = lock_key(raw_schema)
     row = conn.execute("select pg_try_advisory_lock(%s)", [key]).fetchone()
     if row and row[0]:
@@ -105,8 +109,9 @@ def ensure_objects(conn: psycopg.Connection, raw_schema: str) -> None:
         conn.execute(sql.SQL("create schema if not exists {}").format(raw))
         conn.execute(sql.SQL("create schema if not exists {}").format(internal))
         conn.execute(sql.SQL("comment on schema {} is {}").format(
-            internal, sql.Literal(f"seedsmetrics load: shadow copies behind the views of schema {raw_schema}; "
-                                  "do not read directly")))
+            internal,
+            sql.Literal("seedsmetrics load: shadow copies behind the views of schema "
+                        f"{raw_schema}; do not read directly")))
         conn.execute(sql.SQL("""
             create table if not exists {}._load_runs (
                 run_id        text not null,
@@ -117,7 +122,8 @@ def ensure_objects(conn: psycopg.Connection, raw_schema: str) -> None:
                 bytes_read    bigint,
                 started_at    timestamptz not null,
                 finished_at   timestamptz,
-                status        text not null check (status in ('running', 'success', 'failed', 'abandoned')),
+                status        text not null
+                              check (status in ('running', 'success', 'failed', 'abandoned')),
                 error         text,
                 watermark_from timestamptz,
                 watermark_to  timestamptz,
@@ -159,8 +165,10 @@ def drop_unshared(conn: psycopg.Connection, raw_schema: str, names: list[str]) -
     """Drop tables no reader can hold (this run's deltas) in one statement: one pass over the
     buffer pool instead of one per table."""
     if names:
-        script(conn, "begin", "set local synchronous_commit = off", sql.SQL("drop table if exists {}").format(
-            sql.SQL(", ").join(sql.Identifier(internal_schema(raw_schema), name) for name in names)), "commit")
+        script(conn, "begin", "set local synchronous_commit = off",
+               sql.SQL("drop table if exists {}").format(sql.SQL(", ").join(
+                   sql.Identifier(internal_schema(raw_schema), name) for name in names)),
+               "commit")
 
 
 def drop_tables(conn: psycopg.Connection, raw_schema: str, names: list[str]) -> list[str]:
@@ -170,9 +178,11 @@ def drop_tables(conn: psycopg.Connection, raw_schema: str, names: list[str]) -> 
     for name in names:
         try:
             # a lost commit only leaves garbage for the next run: no need to wait for the flush
-            script(conn, "begin", "set local lock_timeout = 2000", "set local synchronous_commit = off",
-                   sql.SQL("drop table if exists {}.{}").format(sql.Identifier(internal_schema(raw_schema)),
-                                                                sql.Identifier(name)), "commit")
+            script(conn, "begin", "set local lock_timeout = 2000",
+                   "set local synchronous_commit = off",
+                   sql.SQL("drop table if exists {}.{}").format(
+                       sql.Identifier(internal_schema(raw_schema)), sql.Identifier(name)),
+                   "commit")
             dropped.append(name)
         except psycopg.errors.LockNotAvailable:
             conn.execute("rollback")
@@ -189,7 +199,8 @@ def read_raw(conn: psycopg.Connection, raw_schema: str, names: list[str]) -> dic
             "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod)"
             " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
-            " where n.nspname = %s and c.relname = any(%s) and c.relkind = 'v' order by c.relname, a.attnum",
+            " where n.nspname = %s and c.relname = any(%s) and c.relkind = 'v'"
+            " order by c.relname, a.attnum",
             [raw_schema, names]):
         columns.setdefault(relname, []).append((attname, type_name))
     state: dict[str, tuple] = {}
@@ -199,21 +210,24 @@ def read_raw(conn: psycopg.Connection, raw_schema: str, names: list[str]) -> dic
         for row in conn.execute(sql.SQL(
                 "select s.table_name, s.shadow_table, s.cursor_column, s.watermark, s.last_full_at,"
                 " to_regclass(format('%%I.%%I', %s::text, s.shadow_table)) is not null"
-                " from {}._load_state s where s.table_name = any(%s)").format(sql.Identifier(raw_schema)),
+                " from {}._load_state s where s.table_name = any(%s)").format(
+                    sql.Identifier(raw_schema)),
                 [internal_schema(raw_schema), names]):
             state[row[0]] = row[1:]
     result = {}
     for name in names:
-        shadow, cursor, watermark, last_full_at, shadow_exists = state.get(name, (None, None, None, None, False))
-        result[name] = RawTable(relkind=kinds.get(name), columns=columns.get(name, []), shadow=shadow,
-                                shadow_exists=bool(shadow_exists), cursor=cursor, watermark=watermark,
-                                last_full_at=last_full_at)
+        shadow, cursor, watermark, last_full_at, shadow_exists = state.get(
+            name, (None, None, None, None, False))
+        result[name] = RawTable(relkind=kinds.get(name), columns=columns.get(name, []),
+                                shadow=shadow, shadow_exists=bool(shadow_exists), cursor=cursor,
+                                watermark=watermark, last_full_at=last_full_at)
     return result
 
 
 def column_defs(columns: list[PlanColumn]) -> sql.Composable:
     # types come from format_type() of the catalogs: trusted SQL, not user input
-    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in columns)
+    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type))
+                              for c in columns)
 
 
 def column_list(columns: list[PlanColumn], prefix: str | None = None) -> sql.Composable:
@@ -252,15 +266,18 @@ def merge_delta(conn: psycopg.Connection, raw_schema: str, plan: TablePlan, delt
     keys = set(plan.config.primary_key)
     data = [c for c in plan.columns if c.name not in LOADER_COLUMNS]
     changed = sql.SQL("({}) is distinct from ({})").format(
-        sql.SQL(", ").join(_compared(c, "t") for c in data), sql.SQL(", ").join(_compared(c, "d") for c in data))
+        sql.SQL(", ").join(_compared(c, "t") for c in data),
+        sql.SQL(", ").join(_compared(c, "d") for c in data))
     non_keys = [c for c in plan.columns if c.name not in keys]
-    on = sql.SQL(" and ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in plan.config.primary_key)
+    on = sql.SQL(" and ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k))
+                               for k in plan.config.primary_key)
     statement = sql.SQL(
         "merge into {internal}.{target} as t using {source} as d on {on}"
         " when matched and {changed} then update set {sets}"
         " when not matched then insert ({cols}) values ({dcols})").format(
         internal=internal, target=target, source=source, on=on, changed=changed,
-        sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c.name)) for c in non_keys),
+        sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c.name))
+                                for c in non_keys),
         cols=column_list(plan.columns), dcols=column_list(plan.columns, "d"))
     return max(script(conn, *join_settings, statement), 0)
 
@@ -269,17 +286,18 @@ def save_state(conn: psycopg.Connection, raw_schema: str, plan: TablePlan, shado
                watermark: datetime | None, rows_read: int, rows_written: int, nbytes: int) -> None:
     """The table's new state and its audit row, in one statement (the publish transaction)."""
     conn.execute(sql.SQL(
-        "with state as (insert into {0}._load_state as s (table_name, shadow_table, cursor_column, watermark,"
-        " last_full_at, last_run_id, published_at) values (%(table)s, %(shadow)s, %(cursor)s, %(watermark)s,"
+        "with state as (insert into {0}._load_state as s (table_name, shadow_table, cursor_column,"
+        " watermark, last_full_at, last_run_id, published_at)"
+        " values (%(table)s, %(shadow)s, %(cursor)s, %(watermark)s,"
         " case when %(full)s then clock_timestamp() end, %(run)s, clock_timestamp())"
         " on conflict (table_name) do update set shadow_table = excluded.shadow_table,"
         " cursor_column = excluded.cursor_column, watermark = excluded.watermark,"
-        " last_full_at = coalesce(excluded.last_full_at, s.last_full_at), last_run_id = excluded.last_run_id,"
-        " published_at = excluded.published_at)"
-        " update {0}._load_runs set status = 'success', finished_at = clock_timestamp(), rows_read = %(read)s,"
-        " rows_written = %(written)s, bytes_read = %(bytes)s, watermark_from = %(lower)s,"
-        " watermark_to = %(watermark)s where run_id = %(run)s and table_name = %(table)s").format(
-            sql.Identifier(raw_schema)),
+        " last_full_at = coalesce(excluded.last_full_at, s.last_full_at),"
+        " last_run_id = excluded.last_run_id, published_at = excluded.published_at)"
+        " update {0}._load_runs set status = 'success', finished_at = clock_timestamp(),"
+        " rows_read = %(read)s, rows_written = %(written)s, bytes_read = %(bytes)s,"
+        " watermark_from = %(lower)s, watermark_to = %(watermark)s"
+        " where run_id = %(run)s and table_name = %(table)s").format(sql.Identifier(raw_schema)),
         {"table": plan.name, "shadow": shadow, "cursor": plan.cursor, "watermark": watermark,
          "full": plan.mode == "full", "run": run_id, "read": rows_read, "written": rows_written,
          "bytes": nbytes, "lower": plan.lower_bound})

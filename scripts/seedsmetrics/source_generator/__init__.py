@@ -45,7 +45,8 @@ def generate(database_url: str, scale: float = 1.0, seed: int = 42, as_of: date 
 
     Same (scale, seed, as_of) -> byte-identical tables. `progress` receives one line per step."""
     if not 0 < scale <= MAX_SCALE:
-        raise UserError(f"--scale must be > 0 and <= {MAX_SCALE:g} (1 = production volumes), got {scale:g}")
+        raise UserError(f"--scale must be > 0 and <= {MAX_SCALE:g} (1 = production volumes), got "
+                        f"{scale:g}")
     day = parse_day(as_of)
     if not date(2000, 1, 1) <= day <= date(2098, 12, 31):
         raise UserError(f"--as-of {day} is out of range")
@@ -57,7 +58,8 @@ def generate(database_url: str, scale: float = 1.0, seed: int = 42, as_of: date 
         # fail fast, before spending seconds building rows
         existing = database.existing_tables(conn)
         if existing and not replace:
-            raise UserError(f"database {conn.info.dbname} already has table {existing[0]} (use --replace)")
+            raise UserError(f"database {conn.info.dbname} already has table {existing[0]} (use "
+                            "--replace)")
         conn.rollback()
         with database.timed(report, f"built portfolio (scale {scale:g}, seed {seed}, as of {day})"):
             lines = Portfolio(scale, seed, day).build()
@@ -83,14 +85,18 @@ def generate(database_url: str, scale: float = 1.0, seed: int = 42, as_of: date 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "generate-source", help="create and fill the six Django tables with a deterministic synthetic portfolio")
+        "generate-source",
+        help="create and fill the six Django tables with a deterministic synthetic portfolio")
     parser.add_argument("--database-url", default=os.environ.get("SOURCE_DATABASE_URL"),
                         help="target database (default: $SOURCE_DATABASE_URL)")
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = production volumes (default 1)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="1 = production volumes (default 1)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--as-of", default=DEFAULT_AS_OF.isoformat(),
-                        help="last day of the ~20 months of history, YYYY-MM-DD (default %(default)s)")
-    parser.add_argument("--replace", action="store_true", help="drop and recreate the six tables if present")
+                        help="last day of the ~20 months of history, YYYY-MM-DD (default "
+                             "%(default)s)")
+    parser.add_argument("--replace", action="store_true",
+                        help="drop and recreate the six tables if present")
     parser.add_argument("--create-database", action="store_true",
                         help="create the database named in the URL when it does not exist")
     parser.set_defaults(func=run)
@@ -99,6 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.database_url:
         raise UserError("--database-url is required (or set SOURCE_DATABASE_URL)")
-    generate(args.database_url, scale=args.scale, seed=args.seed, as_of=args.as_of, replace=args.replace,
-             create_database=args.create_database, progress=lambda line: print(line, flush=True))
+    generate(args.database_url, scale=args.scale, seed=args.seed, as_of=args.as_of,
+             replace=args.replace, create_database=args.create_database,
+             progress=lambda line: print(line, flush=True))
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 from datetime import date, timedelta
 
-# Islamic holidays move with the moon; these are the dates Nigeria's government declared (2026: expected).
+# Islamic holidays move with the moon; these are the dates Nigeria's government declared
+# (2026: expected).
 ISLAMIC_HOLIDAYS: dict[int, list[tuple[str, str]]] = {
     2022: [("2022-05-02", "Eid-el-Fitr"), ("2022-05-03", "Eid-el-Fitr holiday"),
            ("2022-07-11", "Eid-el-Kabir"), ("2022-07-12", "Eid-el-Kabir holiday"),

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from seedsmetrics.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError
+from seedsmetrics.redact import first_line, secrets_of
 from seedsmetrics.source_generator.portfolio import COLUMNS, TABLES
 
 CHUNK_LINES = 20_000
@@ -32,19 +33,16 @@ def split_statements(ddl: str) -> list[str]:
 def describe(url: str) -> str:
     """host:port/dbname of a URL or conninfo, never the password."""
     params = _params(url)
-    return f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+    host, port = params.get("host", "localhost"), params.get("port", "5432")
+    return f"{host}:{port}/{params.get('dbname', '')}"
 
 
 def _params(url: str) -> dict[str, str]:
     try:
         return {key: str(value) for key, value in conninfo_to_dict(url).items()}
     except psycopg.ProgrammingError as error:
-        raise UserError("invalid database URL (expected postgresql://user@host:port/dbname)") from error
-
-
-def _first_line(error: Exception, secret: str | None) -> str:
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return message.replace(secret, "***") if secret else message
+        raise UserError("invalid database URL (expected "
+                        "postgresql://user@host:port/dbname)") from error
 
 
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
@@ -56,17 +54,19 @@ def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     try:
         return psycopg.connect(make_conninfo(**params), autocommit=autocommit)
     except psycopg.OperationalError as error:
-        raise UserError(f"cannot connect to {describe(url)}: {_first_line(error, params.get('password'))}",
+        raise UserError(f"cannot connect to {describe(url)}: "
+                        f"{first_line(error, secrets_of(url))}",
                         EXIT_BAD_INPUT) from None
 
 
 def failure(error: psycopg.Error, what: str) -> UserError:
     """A database error during the work, as one line (exit 1: the work ran and failed)."""
-    return UserError(f"{what} failed: {_first_line(error, None)}", EXIT_FAILED)
+    return UserError(f"{what} failed: {first_line(error)}", EXIT_FAILED)
 
 
 def create_database(url: str) -> bool:
-    """Create the database named in `url` (via the server's `postgres` database); False if it existed."""
+    """Create the database named in `url` (via the server's `postgres` database); False if it
+    existed."""
     params = _params(url)
     name = params.get("dbname")
     if not name:
@@ -77,7 +77,7 @@ def create_database(url: str) -> bool:
         try:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         except psycopg.Error as error:
-            raise UserError(f"cannot create database {name}: {_first_line(error, None)}") from None
+            raise UserError(f"cannot create database {name}: {first_line(error)}") from None
         return True
 
 
@@ -96,9 +96,11 @@ def create_tables(conn: psycopg.Connection, replace: bool) -> list[tuple[str, st
     existing = existing_tables(conn)
     if existing and not replace:
         dbname = conn.info.dbname
-        raise UserError(f"database {dbname} already has table {existing[0]} (use --replace)", EXIT_BAD_INPUT)
+        raise UserError(f"database {dbname} already has table {existing[0]} (use --replace)",
+                        EXIT_BAD_INPUT)
     if existing:
-        conn.execute(sql.SQL("drop table {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in existing)))
+        conn.execute(sql.SQL("drop table {}").format(sql.SQL(", ").join(sql.Identifier(t)
+                                                                        for t in existing)))
     for statement in split_statements(contract_ddl()):
         if not re.match(r"create\s+index", statement, re.IGNORECASE):
             conn.execute(statement)
@@ -114,10 +116,12 @@ def create_tables(conn: psycopg.Connection, replace: bool) -> list[tuple[str, st
 
 
 def finish_tables(conn: psycopg.Connection, keys: list[tuple[str, str, str]]) -> None:
-    """Foreign keys back (same names and definitions), the contract's indexes, identity sequences."""
+    """Foreign keys back (same names and definitions), the contract's indexes, identity
+    sequences."""
     for table, name, definition in keys:
         conn.execute(sql.SQL("alter table {} add constraint {} {}").format(
-            sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))  # definition from the catalog
+            sql.Identifier(table), sql.Identifier(name),
+            sql.SQL(definition)))  # definition from the catalog
     for statement in split_statements(contract_ddl()):
         if re.match(r"create\s+index", statement, re.IGNORECASE):
             conn.execute(statement)
@@ -128,11 +132,13 @@ def reset_sequences(conn: psycopg.Connection) -> None:
     """Point each identity sequence past the explicit ids, so Django's next insert works."""
     for table in TABLES:
         conn.execute(sql.SQL("select setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 1),"
-                             " max(id) is not null) from {}").format(sql.Identifier(table)), [table])
+                             " max(id) is not null) from {}").format(sql.Identifier(table)),
+                             [table])
 
 
 def copy_lines(conn: psycopg.Connection, table: str, lines: list[str], freeze: bool = True) -> None:
-    """COPY pre-formatted text lines in large chunks (FREEZE: the table is new in this transaction)."""
+    """COPY pre-formatted text lines in large chunks (FREEZE: the table is new in this
+    transaction)."""
     statement = sql.SQL("copy {} ({}) from stdin{}").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS[table]),
         sql.SQL(" with (freeze)") if freeze else sql.SQL(""))

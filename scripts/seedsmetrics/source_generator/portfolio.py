@@ -22,60 +22,69 @@ SNAPSHOT_SECOND = 22 * 3600
 TENORS = (("ONE_MONTH", 20), ("TWO_MONTHS", 40), ("THREE_MONTHS", 60))
 TENOR_WEIGHTS = (40, 38, 22)
 RATES = {20: (10, 12, 15), 40: (15, 18, 20, 25), 60: (20, 25, 30)}
-OFFICER_TYPES = {"AGENT": 28, "STAFF_AGENT": 22, "AJO_AGENT": 18, "PROSPER_AGENT": 8, "DMO_AGENT": 7,
-                 "RECOVERY_AGENT": 5, None: 8, "Agent": 2, "staff_agent": 1, "Ajo_Agent": 1}
-OTHER_TYPES = {"MERCHANT": 20, "MERCHANT_AGENT": 6, "MICRO_SAVER": 25, "KEY_ACCOUNT": 3, "PERSONAL": 25,
-               "LIBERTY_RETAIL": 6, "LOTTO_AGENT": 6, "PHARMACIST": 4, "lite": 8}
+OFFICER_TYPES = {"AGENT": 28, "STAFF_AGENT": 22, "AJO_AGENT": 18, "PROSPER_AGENT": 8,
+                 "DMO_AGENT": 7, "RECOVERY_AGENT": 5, None: 8, "Agent": 2, "staff_agent": 1,
+                 "Ajo_Agent": 1}
+OTHER_TYPES = {"MERCHANT": 20, "MERCHANT_AGENT": 6, "MICRO_SAVER": 25, "KEY_ACCOUNT": 3,
+               "PERSONAL": 25, "LIBERTY_RETAIL": 6, "LOTTO_AGENT": 6, "PHARMACIST": 4, "lite": 8}
 BRANCHES = {"Lagos Central": 14, "Ikeja": 12, "ikeja": 2, "LAGOS CENTRAL": 2, "Abuja Main": 8,
             " Abuja Main ": 2, "Surulere Lagos": 6, "Ibadan": 6, "Oyo Town": 3, "Abeokuta Ogun": 4,
             "Kano Central": 5, "Port Harcourt": 5, "Benin City": 3, None: 2, "": 1}
-FIRST_NAMES = ("Adebayo", "Chinedu", "Aisha", "Ngozi", "Emeka", "Funmilayo", "Ibrahim", "Yetunde", "Oluwaseun",
-               "Amaka", "Musa", "Blessing", "Tunde", "Chiamaka", "Abubakar", "Folake", "Ifeanyi", "Zainab",
-               "Segun", "Nkechi", "Kehinde", "Halima", "Obinna", "Bukola", "Sani", "Uchenna", "Titilayo",
-               "Garba", "Adaeze", "Femi", "Hauwa", "Chukwuma", "Omolara", "Yusuf", "Ebere", "Gbenga",
-               "Fatima", "Nnamdi", "Bisi", "Aliyu", "Patience", "Godwin", "Mercy", "Kunle", "Rukayat")
-LAST_NAMES = ("Okafor", "Adeyemi", "Bello", "Eze", "Ogunleye", "Mohammed", "Nwosu", "Balogun", "Okonkwo",
-              "Adebisi", "Abdullahi", "Olawale", "Chukwu", "Ibrahim", "Afolabi", "Obi", "Usman", "Onyeka",
-              "Adewale", "Lawal", "Nwachukwu", "Salami", "Okoro", "Oladipo", "Danjuma", "Ekwueme", "Ogundipe",
-              "Yakubu", "Anyanwu", "Oyelaran", "Babatunde", "Ezeh", "Akinola", "Suleiman", "Onuoha")
+FIRST_NAMES = ("Adebayo", "Chinedu", "Aisha", "Ngozi", "Emeka", "Funmilayo", "Ibrahim", "Yetunde",
+               "Oluwaseun", "Amaka", "Musa", "Blessing", "Tunde", "Chiamaka", "Abubakar", "Folake",
+               "Ifeanyi", "Zainab", "Segun", "Nkechi", "Kehinde", "Halima", "Obinna", "Bukola",
+               "Sani", "Uchenna", "Titilayo", "Garba", "Adaeze", "Femi", "Hauwa", "Chukwuma",
+               "Omolara", "Yusuf", "Ebere", "Gbenga", "Fatima", "Nnamdi", "Bisi", "Aliyu",
+               "Patience", "Godwin", "Mercy", "Kunle", "Rukayat")
+LAST_NAMES = ("Okafor", "Adeyemi", "Bello", "Eze", "Ogunleye", "Mohammed", "Nwosu", "Balogun",
+              "Okonkwo", "Adebisi", "Abdullahi", "Olawale", "Chukwu", "Ibrahim", "Afolabi", "Obi",
+              "Usman", "Onyeka", "Adewale", "Lawal", "Nwachukwu", "Salami", "Okoro", "Oladipo",
+              "Danjuma", "Ekwueme", "Ogundipe", "Yakubu", "Anyanwu", "Oyelaran", "Babatunde",
+              "Ezeh", "Akinola", "Suleiman", "Onuoha")
 STATES = (("Lagos", ("Ikeja", "Surulere", "Alimosho", "Mushin", "Oshodi-Isolo", "Kosofe")),
-          ("FCT", ("AMAC", "Bwari", "Gwagwalada")), ("Ogun", ("Abeokuta South", "Ado-Odo/Ota", "Ifo")),
+          ("FCT", ("AMAC", "Bwari", "Gwagwalada")),
+          ("Ogun", ("Abeokuta South", "Ado-Odo/Ota", "Ifo")),
           ("Oyo", ("Ibadan North", "Ibadan South-West", "Ogbomosho North")),
           ("Kano", ("Nassarawa", "Fagge", "Dala")), ("Rivers", ("Port Harcourt", "Obio/Akpor")),
           ("Edo", ("Oredo", "Egor")))
-STREETS = ("Allen Avenue", "Herbert Macaulay Way", "Ojuelegba Road", "Market Street", "Church Street",
-           "Aminu Kano Crescent", "Ring Road", "Station Road", "Old Ife Road", "Aba Road", "Adeniran Ogunsanya")
-TRADES = ("Trader", "Tailor", "Hairdresser", "Food vendor", "Mechanic", "POS agent", "Provision store",
-          "Farmer", "Phone accessories", "Fashion designer", None)
-REPAYMENT_TYPES = (("AGENT_DEBIT", 45), ("TRANSFER", 20), ("ESCROW_DEBIT", 10), ("CASH", 10), ("CARD", 5),
-                   ("USSD", 4), ("DIRECT_DEBIT", 4), (None, 2))
+STREETS = ("Allen Avenue", "Herbert Macaulay Way", "Ojuelegba Road", "Market Street",
+           "Church Street", "Aminu Kano Crescent", "Ring Road", "Station Road", "Old Ife Road",
+           "Aba Road", "Adeniran Ogunsanya")
+TRADES = ("Trader", "Tailor", "Hairdresser", "Food vendor", "Mechanic", "POS agent",
+          "Provision store", "Farmer", "Phone accessories", "Fashion designer", None)
+REPAYMENT_TYPES = (("AGENT_DEBIT", 45), ("TRANSFER", 20), ("ESCROW_DEBIT", 10), ("CASH", 10),
+                   ("CARD", 5), ("USSD", 4), ("DIRECT_DEBIT", 4), (None, 2))
 # behaviours of a borrower over the loan's life
 ON_TIME, PARTIAL, LATE, DEFAULT, OVERPAY, EARLY = range(6)
 BEHAVIOUR_WEIGHTS = (54.0, 6.0, 14.0, 4.0, 5.0, 14.0)
 NORMAL, RECOVERY = 0, 1
 
 COLUMNS = {
-    "accounts_customuser": ("id", "password", "last_login", "is_superuser", "username", "first_name",
-                            "last_name", "email", "is_staff", "is_active", "date_joined", "customer_user_id",
-                            "user_type", "account_type", "user_phone", "user_branch", "performance_status",
-                            "bvn_number", "created_at", "updated_at"),
-    "ajo_ajouser": ("id", "user_id", "phone_number", "first_name", "last_name", "alias", "dob", "gender",
-                    "marital_status", "state", "lga", "address", "bvn", "nin", "trade", "bvn_verified",
-                    "onboarding_verified", "onboarding_complete", "provider", "created_at", "updated_at"),
-    "loans_ajoloan": ("id", "borrower_id", "agent_id", "borrower_full_name", "borrower_phone_number", "amount",
-                      "amount_disbursed", "interest_rate", "interest_amount", "processing_fee", "nem_fee",
-                      "repayment_amount", "daily_repayment_amount", "tenor", "tenor_in_days", "repayment_type",
-                      "loan_type", "status", "performance_status", "verification_stage", "is_disbursed",
-                      "date_disbursed", "start_date", "end_date", "expected_end_date", "date_completed",
-                      "created_at", "updated_at"),
+    "accounts_customuser": ("id", "password", "last_login", "is_superuser", "username",
+                            "first_name", "last_name", "email", "is_staff", "is_active",
+                            "date_joined", "customer_user_id", "user_type", "account_type",
+                            "user_phone", "user_branch", "performance_status", "bvn_number",
+                            "created_at", "updated_at"),
+    "ajo_ajouser": ("id", "user_id", "phone_number", "first_name", "last_name", "alias", "dob",
+                    "gender", "marital_status", "state", "lga", "address", "bvn", "nin", "trade",
+                    "bvn_verified", "onboarding_verified", "onboarding_complete", "provider",
+                    "created_at", "updated_at"),
+    "loans_ajoloan": ("id", "borrower_id", "agent_id", "borrower_full_name",
+                      "borrower_phone_number", "amount", "amount_disbursed", "interest_rate",
+                      "interest_amount", "processing_fee", "nem_fee", "repayment_amount",
+                      "daily_repayment_amount", "tenor", "tenor_in_days", "repayment_type",
+                      "loan_type", "status", "performance_status", "verification_stage",
+                      "is_disbursed", "date_disbursed", "start_date", "end_date",
+                      "expected_end_date", "date_completed", "created_at", "updated_at"),
     "loans_ajoloanrepayment": ("id", "ajo_loan_id", "agent_id", "borrower_id", "repayment_amount",
-                               "health_insurance", "loan_amount", "repayment_type", "repayment_ref", "marked_as",
-                               "applied_to_loan", "comment", "settlement_status", "paid_date", "created_at",
-                               "updated_at"),
-    "loans_ajoloanschedule": ("id", "loan_id", "due_date", "due_amount", "paid_amount", "amount_left",
-                              "fully_paid", "fully_paid_date", "is_late", "late_days", "paid_date", "created_at",
-                              "updated_at"),
-    "loans_holiday": ("id", "date", "name", "type", "agent_id", "salary_waver", "created_at", "updated_at"),
+                               "health_insurance", "loan_amount", "repayment_type", "repayment_ref",
+                               "marked_as", "applied_to_loan", "comment", "settlement_status",
+                               "paid_date", "created_at", "updated_at"),
+    "loans_ajoloanschedule": ("id", "loan_id", "due_date", "due_amount", "paid_amount",
+                              "amount_left", "fully_paid", "fully_paid_date", "is_late",
+                              "late_days", "paid_date", "created_at", "updated_at"),
+    "loans_holiday": ("id", "date", "name", "type", "agent_id", "salary_waver", "created_at",
+                      "updated_at"),
 }
 TABLES = tuple(COLUMNS)
 
@@ -94,7 +103,8 @@ class Sizes:
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
-        """Linear in scale (1 = production volumes), with floors so tiny scales still have every case."""
+        """Linear in scale (1 = production volumes), with floors so tiny scales still have every
+        case."""
         return cls(users=max(40, round(7000 * scale)), officers=max(10, round(450 * scale)),
                    customers=max(60, round(25000 * scale)), loans=max(80, round(20000 * scale)))
 
@@ -201,7 +211,8 @@ class Portfolio:
         loans = self.build_loans(users, customers)
         self.simulate(loans, users)
         # customers who never finished onboarding still got loans in production
-        borrowers = list({loan.customer.id: loan.customer for loan in loans if loan.disbursed}.values())
+        borrowers = list({loan.customer.id: loan.customer for loan in loans
+                          if loan.disbursed}.values())
         for customer in self.rng.sample(borrowers, self.count(len(borrowers), 0.03, 3)):
             customer.onboarding_complete = False
         self.write_users(users)
@@ -213,11 +224,13 @@ class Portfolio:
     # -- officers and other users --------------------------------------------------------------
     def build_users(self) -> list[User]:
         rng, rnd, sizes = self.rng, self.rnd, self.sizes
-        first_day = self.start_day - 3 * 365  # the oldest officers joined ~3 years before the history
+        # the oldest officers joined ~3 years before the history
+        first_day = self.start_day - 3 * 365
         officer_types = _weighted(rng, OFFICER_TYPES)
-        forced_types: list[str | None] = [None, None, "Agent", "staff_agent", "Ajo_Agent", "RECOVERY_AGENT",
-                                          "PROSPER_AGENT", "DMO_AGENT"]
-        types = forced_types + [self.pick(officer_types) for _ in range(sizes.officers - len(forced_types))]
+        forced_types: list[str | None] = [None, None, "Agent", "staff_agent", "Ajo_Agent",
+                                          "RECOVERY_AGENT", "PROSPER_AGENT", "DMO_AGENT"]
+        types = forced_types + [self.pick(officer_types)
+                                for _ in range(sizes.officers - len(forced_types))]
         branches_lookup = _weighted(rng, BRANCHES)
         forced_branches = ["Lagos Central", " Abuja Main ", "ikeja", "LAGOS CENTRAL", None, ""]
         branches = forced_branches + [self.pick(branches_lookup) for _ in range(len(types) - 6)]
@@ -227,43 +240,50 @@ class Portfolio:
         terminated_seen = 0
         for user_type, branch in zip(types, branches, strict=True):
             if user_type is None:
-                # terminated officers joined before the history; the first left recently, so still has loans
+                # terminated officers joined before the history; the first left recently, so
+                # still has loans
                 joined_day = first_day + int(rnd() * (self.start_day - 60 - first_day))
                 if terminated_seen == 0:
                     term = self.as_of_day - 20 - int(rnd() * 20)
                 else:
-                    term = self.start_day + 60 + int(rnd() * (self.as_of_day - self.start_day - 120))
+                    span = self.as_of_day - self.start_day - 120
+                    term = self.start_day + 60 + int(rnd() * span)
                 terminated_seen += 1
             else:
                 term = None
                 if rnd() < 0.7:
                     joined_day = first_day + int(rnd() * (self.start_day - 30 - first_day))
                 else:
-                    joined_day = self.start_day + int(rnd() * (self.as_of_day - 90 - self.start_day))
+                    span = self.as_of_day - 90 - self.start_day
+                    joined_day = self.start_day + int(rnd() * span)
             upper = (user_type or "").upper()
             weight = 0.1 if upper == "RECOVERY_AGENT" else 0.4 + rnd() * 1.6
             risk = 3.0 if rnd() < 0.06 else 0.4 + rnd() * 1.4
-            users.append(User(joined=self.work_time(joined_day), user_type=user_type, is_officer=True,
-                              originates=True, branch=branch, terminated_day=term, weight=weight, risk=risk))
+            users.append(User(joined=self.work_time(joined_day), user_type=user_type,
+                              is_officer=True, originates=True, branch=branch, terminated_day=term,
+                              weight=weight, risk=risk))
         other_types = _weighted(rng, OTHER_TYPES)
         others = sizes.users - len(users)
         # two non-agent users (a 'lite' one and a MERCHANT_AGENT) originate a few loans anyway
         for index in range(others):
-            user_type = ("lite", "MERCHANT_AGENT", "lite")[index] if index < 3 else self.pick(other_types)
+            user_type = (("lite", "MERCHANT_AGENT", "lite")[index] if index < 3
+                         else self.pick(other_types))
             originates = index < 2
             if originates:
                 joined_day = first_day + int(rnd() * (self.start_day - 30 - first_day))
             else:
                 joined_day = first_day + int(rnd() * (self.as_of_day - first_day))
             branch = self.pick(branches_lookup) if rnd() < 0.1 else None
-            users.append(User(joined=self.work_time(joined_day), user_type=user_type, is_officer=False,
-                              originates=originates, branch=branch, weight=0.02, risk=1.5))
+            users.append(User(joined=self.work_time(joined_day), user_type=user_type,
+                              is_officer=False, originates=originates, branch=branch, weight=0.02,
+                              risk=1.5))
         users.sort(key=lambda u: u.joined)
         for number, user in enumerate(users, start=1):
             user.id = number
         # every performance_status value among serving officers, however few officers there are
         serving = [u for u in users if u.is_officer and u.terminated_day is None]
-        for user, status in zip(rng.sample(serving, 3), ("Suspended", "Inactive", None), strict=True):
+        for user, status in zip(rng.sample(serving, 3), ("Suspended", "Inactive", None),
+                                strict=True):
             self.forced_performance[user.id] = status
         # agents' own days off (type 'agent' holidays): their customers skip paying those days
         officers = [u for u in users if u.is_officer]
@@ -288,9 +308,11 @@ class Portfolio:
             if user.is_officer:
                 email = f"{first}.{last}.{user.id}@seedsmfb.ng".lower()
                 choice = rnd()
-                username = email if choice < 0.8 else (f"{first.lower()}_{user.id}" if choice < 0.95 else None)
+                username = email if choice < 0.8 else (f"{first.lower()}_{user.id}" if choice < 0.95
+                                                       else None)
             else:
-                email = f"{first}{last}{user.id}@{'gmail.com' if rnd() < 0.7 else 'yahoo.com'}".lower()
+                domain = "gmail.com" if rnd() < 0.7 else "yahoo.com"
+                email = f"{first}{last}{user.id}@{domain}".lower()
                 choice = rnd()
                 username = email if choice < 0.6 else (f"080{phone:08d}" if choice < 0.9 else None)
                 if rnd() < 0.1:
@@ -307,7 +329,8 @@ class Portfolio:
             else:
                 is_active = rnd() < 0.93
                 if user.is_officer:
-                    performance = (self.pick(("Active",) * 16 + ("Inactive", "Suspended", None, None))
+                    performance = (self.pick(("Active",) * 16 + ("Inactive", "Suspended", None,
+                                                                 None))
                                    if is_active else "Inactive")
                 else:
                     performance = None
@@ -319,14 +342,17 @@ class Portfolio:
             updated = max(updated, joined)
             is_super = user is superuser
             out.append("\t".join((
-                str(user.id), f"pbkdf2_sha256$600000${rng.getrandbits(96):024x}${rng.getrandbits(160):040x}",
-                t.ts_or_null(last_login), t.flag(is_super), t.text_or_null(username), first, last, email,
+                str(user.id),
+                f"pbkdf2_sha256$600000${rng.getrandbits(96):024x}${rng.getrandbits(160):040x}",
+                t.ts_or_null(last_login), t.flag(is_super), t.text_or_null(username), first, last,
+                email,
                 t.flag(is_super or (user.user_type or "").upper() == "STAFF_AGENT" and rnd() < 0.3),
                 t.flag(is_active), t.ts(joined), str(hr_id) if rnd() < 0.6 else t.NULL,
                 t.text_or_null(user.user_type), "REGULAR" if rnd() < 0.9 else "PREMIUM",
                 f"080{phone:08d}" if rnd() < 0.95 else t.NULL, t.text_or_null(user.branch),
-                t.text_or_null(performance), f"22{rng.getrandbits(30) % 10**9:09d}" if rnd() < 0.7 else t.NULL,
-                t.ts(joined), t.ts(updated),
+                t.text_or_null(performance),
+                f"22{rng.getrandbits(30) % 10**9:09d}" if rnd() < 0.7 else t.NULL, t.ts(joined),
+                t.ts(updated),
             )))
 
     # -- customers -------------------------------------------------------------------------------
@@ -348,14 +374,16 @@ class Portfolio:
             if rnd() >= 0.02:
                 manager = managers[bisect.bisect_left(cumulative, rnd() * running)]
             lo = max(floor_day, (manager.joined // DAY + 1) if manager else floor_day)
-            hi = min(self.as_of_day, manager.terminated_day if manager and manager.terminated_day else
+            hi = min(self.as_of_day,
+                     manager.terminated_day if manager and manager.terminated_day else
                      self.as_of_day)
             created_day = lo + int(max(0, hi - lo) * rnd() ** 0.8)
             phone = f"{prefixes[number // 100_000_000]}{number % 100_000_000:08d}"
             customers.append(Customer(created=self.work_time(created_day), manager=manager,
-                                      first_name=self.pick(FIRST_NAMES), last_name=self.pick(LAST_NAMES),
-                                      phone=phone))
-        # names as they really are: '' from the mobile app, NULL from the bulk import, or one part missing
+                                      first_name=self.pick(FIRST_NAMES),
+                                      last_name=self.pick(LAST_NAMES), phone=phone))
+        # names as they really are: '' from the mobile app, NULL from the bulk import, or one
+        # part missing
         picks = rng.sample(customers, self.count(len(customers), 0.02, 6))
         for index, customer in enumerate(picks):
             if index % 3 == 0:
@@ -378,18 +406,21 @@ class Portfolio:
             bvn_verified = rnd() < 0.8
             verified = bvn_verified and rnd() < 0.85
             complete = c.onboarding_complete and rnd() < 0.97
-            updated = c.created + (int(rnd() * (self.snapshot - c.created) * 0.3) if rnd() < 0.4 else 0)
+            updated = c.created + (int(rnd() * (self.snapshot - c.created) * 0.3) if rnd() < 0.4
+                                   else 0)
             out.append("\t".join((
-                str(c.id), str(c.manager.id) if c.manager else t.NULL, c.phone, t.text_or_null(c.first_name),
-                t.text_or_null(c.last_name), self.pick(FIRST_NAMES) if rnd() < 0.15 else t.NULL,
+                str(c.id), str(c.manager.id) if c.manager else t.NULL, c.phone,
+                t.text_or_null(c.first_name), t.text_or_null(c.last_name),
+                self.pick(FIRST_NAMES) if rnd() < 0.15 else t.NULL,
                 t.day(dob_lo + int(rnd() * (dob_hi - dob_lo))) if rnd() < 0.95 else t.NULL,
                 self.pick(("MALE", "FEMALE", "FEMALE", t.NULL)),
                 self.pick(("SINGLE", "MARRIED", "MARRIED", "DIVORCED", "WIDOWED", t.NULL)),
-                state, self.pick(lgas), f"{1 + int(rnd() * 120)} {self.pick(STREETS)}, {self.pick(lgas)}",
+                state, self.pick(lgas),
+                f"{1 + int(rnd() * 120)} {self.pick(STREETS)}, {self.pick(lgas)}",
                 f"22{rng.getrandbits(30) % 10**9:09d}" if rnd() < 0.9 else t.NULL,
                 f"{rng.getrandbits(40) % 10**11:011d}" if rnd() < 0.6 else t.NULL,
-                t.text_or_null(self.pick(TRADES)), t.flag(bvn_verified), t.flag(verified), t.flag(complete),
-                "lite" if rnd() < 0.12 else "ajo", t.ts(c.created), t.ts(updated),
+                t.text_or_null(self.pick(TRADES)), t.flag(bvn_verified), t.flag(verified),
+                t.flag(complete), "lite" if rnd() < 0.12 else "ajo", t.ts(c.created), t.ts(updated),
             )))
 
     # -- loans -----------------------------------------------------------------------------------
@@ -431,7 +462,8 @@ class Portfolio:
                                                            day < agent.terminated_day):
                         break
                 else:
-                    agent = next(a for a in agents if a.joined // DAY <= day - 3 and a.terminated_day is None)
+                    agent = next(a for a in agents if a.joined // DAY <= day - 3
+                                 and a.terminated_day is None)
             moment = day * DAY
             group = by_manager.get(agent.id, [])
             eligible = bisect.bisect_left(created_of.get(agent.id, []), moment - DAY)
@@ -485,8 +517,9 @@ class Portfolio:
         rng = self.rng
         order = disbursed[:]
         rng.shuffle(order)
-        plan = (("no_schedule", 0.03, 4), ("zero_repayment_amount", 0.01, 2), ("null_start_date", 0.02, 2),
-                ("rejected", 0.005, 2), ("zero_amount_disbursed", 0.003, 2), ("null_end_date", 0.01, 2),
+        plan = (("no_schedule", 0.03, 4), ("zero_repayment_amount", 0.01, 2),
+                ("null_start_date", 0.02, 2), ("rejected", 0.005, 2),
+                ("zero_amount_disbursed", 0.003, 2), ("null_end_date", 0.01, 2),
                 ("zero_interest", 0.005, 2), ("requested_more", 0.05, 2))
         position = 0
         for name, share, minimum in plan:
@@ -502,7 +535,8 @@ class Portfolio:
         for loan in order:
             if "zero_interest" in loan.quirks:
                 loan.rate = 0
-        # a loan flagged disbursed whose disbursement never got a date (dropped by the cleaning rule)
+        # a loan flagged disbursed whose disbursement never got a date (dropped by the
+        # cleaning rule)
         for loan in pending[:self.count(len(pending), 0.002, 1)]:
             loan.quirks.add("disbursed_without_date")
 
@@ -551,7 +585,8 @@ class Portfolio:
             elif kind == DEFAULT:
                 if j > stop:
                     if rnd() < 0.01:
-                        amount = min(total - paid, int(total * (0.05 + 0.2 * rnd()) / 10_000) * 10_000)
+                        amount = min(total - paid,
+                                     int(total * (0.05 + 0.2 * rnd()) / 10_000) * 10_000)
                         if amount > 0:
                             out.append((day, amount, RECOVERY))
                             paid += amount
@@ -581,14 +616,17 @@ class Portfolio:
         rng, rnd = self.rng, self.rnd
         getrandbits = rng.getrandbits
         snapshot = self.snapshot
-        legacy_until = (self.start_day + 120) * DAY  # rows before the applied_to_loan migration: often NULL
-        type_lookup = rng.choices([k for k, _ in REPAYMENT_TYPES], weights=[w for _, w in REPAYMENT_TYPES], k=1000)
+        # rows before the applied_to_loan migration: often NULL
+        legacy_until = (self.start_day + 120) * DAY
+        type_lookup = rng.choices([k for k, _ in REPAYMENT_TYPES],
+                                  weights=[w for _, w in REPAYMENT_TYPES], k=1000)
         recovery_agents = [u for u in users if (u.user_type or "").upper() == "RECOVERY_AGENT"]
         rows: list[tuple[int, str]] = []  # (created, line without id)
         candidates: list[tuple[Loan, int, int]] = []  # counted payments, for the rare extra rows
         schedule_out = self.lines["loans_ajoloanschedule"]
         schedule_id = 0
-        disbursed = sorted((loan for loan in loans if loan.disbursed is not None), key=lambda x: x.disbursed or 0)
+        disbursed = sorted((loan for loan in loans if loan.disbursed is not None),
+                           key=lambda x: x.disbursed or 0)
         ordinals = self.calendar.ordinals
         loan_last_row: dict[int, int] = {}
         for loan in disbursed:
@@ -623,10 +661,12 @@ class Portfolio:
                     elif choice < 0.02:
                         rep_agent = t.NULL
                     rows.append((created, "\t".join((
-                        str(loan.id), rep_agent, borrower_text if choice < 0.98 else t.NULL, t.money(part),
-                        "100.00" if rnd() < 0.05 else "0.00", principal_text if choice < 0.97 else t.NULL,
-                        t.text_or_null(self.pick(type_lookup)), t.uuid_text(getrandbits(128)), marked, applied,
-                        t.NULL, settled, t.ts(paid), t.ts(created), t.ts(updated)))))
+                        str(loan.id), rep_agent, borrower_text if choice < 0.98 else t.NULL,
+                        t.money(part), "100.00" if rnd() < 0.05 else "0.00",
+                        principal_text if choice < 0.97 else t.NULL,
+                        t.text_or_null(self.pick(type_lookup)), t.uuid_text(getrandbits(128)),
+                        marked, applied, t.NULL, settled, t.ts(paid), t.ts(created),
+                        t.ts(updated)))))
                     kept.append((created, paid, part))
                     candidates.append((loan, paid, part))
             if kept:
@@ -643,13 +683,15 @@ class Portfolio:
 
     def _extra_rows(self, rows: list[tuple[int, str]], candidates: list[tuple[Loan, int, int]],
                     loan_last_row: dict[int, int]) -> None:
-        """Rows the metrics must not count: reversals, money not applied, zero/negative amounts, no date."""
+        """Rows the metrics must not count: reversals, money not applied, zero/negative amounts,
+        no date."""
         rng, rnd = self.rng, self.rnd
         snapshot = self.snapshot
-        plan = (("reversal", 0.004, 3), ("not_applied", 0.004, 3), ("zero", 0.0003, 2), ("negative", 0.0003, 2),
-                ("no_paid_date", 0.0003, 2))
+        plan = (("reversal", 0.004, 3), ("not_applied", 0.004, 3), ("zero", 0.0003, 2),
+                ("negative", 0.0003, 2), ("no_paid_date", 0.0003, 2))
         for name, share, minimum in plan:
-            for loan, paid, amount in rng.sample(candidates, self.count(len(candidates), share, minimum)):
+            for loan, paid, amount in rng.sample(candidates,
+                                                 self.count(len(candidates), share, minimum)):
                 agent, borrower = str(loan.agent.id), str(loan.customer.id)
                 # same or one of the next two days, in working hours, after the payment it follows
                 when = max(paid + 1800, self.work_time(paid // DAY + int(rnd() * 3)))
@@ -671,8 +713,8 @@ class Portfolio:
                     paid_text, comment = t.NULL, "Pending confirmation"
                 rows.append((created, "\t".join((
                     str(loan.id), agent, borrower, t.money(value), "0.00", t.money(loan.principal),
-                    "TRANSFER", t.uuid_text(rng.getrandbits(128)), marked, applied, comment, "f", paid_text,
-                    t.ts(created), t.ts(created)))))
+                    "TRANSFER", t.uuid_text(rng.getrandbits(128)), marked, applied, comment, "f",
+                    paid_text, t.ts(created), t.ts(created)))))
                 loan_last_row[loan.id] = max(loan_last_row.get(loan.id, 0), created)
 
     def _outcome(self, loan: Loan, kept: list[tuple[int, int, int]]) -> None:
@@ -682,7 +724,8 @@ class Portfolio:
             paid += amount
             if paid >= total and completed is None:
                 completed = created
-        installments = self.calendar.ordinals[loan.first_due_index:loan.first_due_index + loan.installments]
+        first_due = loan.first_due_index
+        installments = self.calendar.ordinals[first_due:first_due + loan.installments]
         loan.end_day = installments[-1]
         status_change = loan.disbursed or 0
         if completed is not None:
@@ -711,7 +754,8 @@ class Portfolio:
     def _schedule(self, loan: Loan, kept: list[tuple[int, int, int]], last_id: int, out: list[str],
                   ordinals: list[int]) -> int:
         """Schedule rows with Django's own bookkeeping: payments allocated oldest-first in the order
-        they were recorded. A few loans miss one payment, as production's allocation sometimes does."""
+        they were recorded. A few loans miss one payment, as production's allocation sometimes
+        does."""
         rnd = self.rnd
         n, daily, total = loan.installments, loan.daily, loan.total
         dues = [daily] * (n - 1) + [total - daily * (n - 1)]
@@ -741,9 +785,10 @@ class Portfolio:
             late_days = max(0, (done // DAY if done is not None else as_of) - due_day)
             last_id += 1
             out.append("\t".join((
-                str(last_id), str(loan.id), t.day(due_day), t.money(due), t.money(paid), t.money(due - paid),
-                t.flag(done is not None), t.ts_or_null(done), t.flag(late_days > 0), str(late_days),
-                t.ts(touch[1]) if touch else t.NULL, t.ts(created), t.ts(max(created, touch[0]) if touch else created),
+                str(last_id), str(loan.id), t.day(due_day), t.money(due), t.money(paid),
+                t.money(due - paid), t.flag(done is not None), t.ts_or_null(done),
+                t.flag(late_days > 0), str(late_days), t.ts(touch[1]) if touch else t.NULL,
+                t.ts(created), t.ts(max(created, touch[0]) if touch else created),
             )))
         return last_id
 
@@ -759,7 +804,8 @@ class Portfolio:
             name, n = TENORS[loan.tenor]
             total, daily = loan.total, loan.daily
             quirks = loan.quirks
-            amount = loan.principal + (int(rnd() * 9 + 1) * 5_000_00 if "requested_more" in quirks else 0)
+            amount = loan.principal + (int(rnd() * 9 + 1) * 5_000_00 if "requested_more" in quirks
+                                       else 0)
             disbursed = loan.disbursed
             if disbursed is not None:
                 start_day: int | None = None if "null_start_date" in quirks else loan.start_day
@@ -784,12 +830,13 @@ class Portfolio:
                 updated = min(self.snapshot, loan.created + int(rnd() * 3 * DAY))
             repayment_amount = 0 if "zero_repayment_amount" in quirks else total
             out.append("\t".join((
-                str(loan.id), str(customer.id), str(loan.agent.id), t.text_or_null(full_name), customer.phone,
-                t.money(amount), t.money(amount_disbursed), str(loan.rate),
-                t.money(loan.principal * loan.rate // 100), t.money(loan.fee), t.money_or_null(loan.nem_fee),
-                t.money(repayment_amount), t.money(daily), name, "0" if "zero_tenor_in_days" in quirks else str(n),
-                "DAILY", self._loan_type(loan), status, t.text_or_null(performance), t.text_or_null(stage),
-                t.flag(is_disbursed), t.ts_or_null(disbursed), t.day_or_null(start_day), t.day_or_null(end_day),
+                str(loan.id), str(customer.id), str(loan.agent.id), t.text_or_null(full_name),
+                customer.phone, t.money(amount), t.money(amount_disbursed), str(loan.rate),
+                t.money(loan.principal * loan.rate // 100), t.money(loan.fee),
+                t.money_or_null(loan.nem_fee), t.money(repayment_amount), t.money(daily), name,
+                "0" if "zero_tenor_in_days" in quirks else str(n), "DAILY", self._loan_type(loan),
+                status, t.text_or_null(performance), t.text_or_null(stage), t.flag(is_disbursed),
+                t.ts_or_null(disbursed), t.day_or_null(start_day), t.day_or_null(end_day),
                 t.day_or_null(expected), t.ts_or_null(loan.completed), t.ts(loan.created),
                 t.ts(max(updated, loan.created)),
             )))
@@ -815,12 +862,14 @@ class Portfolio:
         for user in users:
             for off in sorted(user.off_days):
                 created = max(user.joined + 60, self.work_time(off - 3 - int(rnd() * 11)))
-                rows.append((created, "\t".join((t.day(off), self.pick(("Annual leave", "Sick leave",
-                                                                         "Compassionate leave")),
-                                                 "agent", str(user.id), t.flag(rnd() < 0.3), t.ts(created),
-                                                 t.ts(created)))))
+                rows.append((created,
+                             "\t".join((t.day(off), self.pick(("Annual leave", "Sick leave",
+                                                                "Compassionate leave")),
+                                        "agent", str(user.id), t.flag(rnd() < 0.3),
+                                        t.ts(created), t.ts(created)))))
         rows.sort(key=lambda row: row[0])
-        self.lines["loans_holiday"] = [f"{number}\t{line}" for number, (_, line) in enumerate(rows, start=1)]
+        self.lines["loans_holiday"] = [f"{number}\t{line}"
+                                       for number, (_, line) in enumerate(rows, start=1)]
 
 
 def build(scale: float, seed: int, as_of: date) -> dict[str, list[str]]:

@@ -24,7 +24,8 @@ _DAYS = _DayText()
 
 
 def ts(seconds: int) -> str:
-    """Timestamp text (UTC) of `seconds` counted from 0001-01-01 minus one day, i.e. ordinal * 86400."""
+    """Timestamp text (UTC) of `seconds` counted from 0001-01-01 minus one day, i.e. ordinal *
+    86400."""
     return _DAYS[seconds // DAY_SECONDS] + _HMS[seconds % DAY_SECONDS]
 
 
