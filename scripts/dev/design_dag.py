@@ -30,8 +30,11 @@ RAW = "raw[(raw: the Django tables)]"
 
 def load_nodes(manifest_path: Path) -> dict[str, dict]:
     manifest = json.loads(manifest_path.read_text())
-    return {uid: node for uid, node in manifest["nodes"].items()
-            if node["resource_type"] in ("model", "seed")}
+    return {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+    }
 
 
 def node_name(uid: str, nodes: dict[str, dict]) -> str:
@@ -54,8 +57,11 @@ def edges(nodes: dict[str, dict]) -> list[tuple[str, str]]:
 def layer_lines(nodes: dict[str, dict]) -> list[str]:
     lines = []
     for layer, prefix in LAYERS:
-        names = sorted(n["name"] for n in nodes.values()
-                       if n["resource_type"] == "model" and n["original_file_path"].startswith(prefix))
+        names = sorted(
+            n["name"]
+            for n in nodes.values()
+            if n["resource_type"] == "model" and n["original_file_path"].startswith(prefix)
+        )
         lines.append(f"    subgraph {layer}")
         lines.extend(f"        {name}" for name in names)
         lines.append("    end")
@@ -93,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.check:
         document = args.check.read_text()
         if replace_block(document, block) != document:
-            print(f"design_dag: the DAG in {args.check} is stale; run "
-                  f"python scripts/dev/design_dag.py --write {args.check}", file=sys.stderr)
+            print(
+                f"design_dag: the DAG in {args.check} is stale; run "
+                f"python scripts/dev/design_dag.py --write {args.check}",
+                file=sys.stderr,
+            )
             return 1
     else:
         print(block)

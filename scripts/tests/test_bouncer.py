@@ -213,15 +213,16 @@ def test_every_rule_reports_its_violation(manifest: dict[str, Any], tmp_path: Pa
 
 
 
-# Issue 9: no daily mart has more than 7 parents (bouncer_checks/manifest/model_parents.py). Not in
-# dbt-bouncer.yml until the refactor lands (officer_metrics_daily has 9 parents before it); move this
-# rule there then, and this test keeps pinning it.
+# Issue 9: no daily mart has more than 7 parents (bouncer_checks/manifest/model_parents.py; the
+# rule is on in dbt-bouncer.yml, and this test proves the check flags a mart over the limit).
 MAX_PARENTS_RULE = {"name": "check_model_max_parents", "include": "^models/marts/portfolio/",
                     "max_parents": 7,
-                    "description": "Daily marts have at most 7 direct parents (fct_too_many_joins)."}
+                    "description": "Daily marts have at most 7 direct parents."}
 
 
-def test_a_daily_mart_with_more_than_seven_parents_is_flagged(manifest: dict[str, Any], tmp_path: Path) -> None:
+def test_a_daily_mart_with_more_than_seven_parents_is_flagged(
+    manifest: dict[str, Any], tmp_path: Path
+) -> None:
     broken = copy.deepcopy(manifest)
     nodes = broken["nodes"]
     daily = [uid for uid in sorted(nodes) if in_folder("models/marts/portfolio/")(nodes[uid])]
@@ -234,6 +235,7 @@ def test_a_daily_mart_with_more_than_seven_parents_is_flagged(manifest: dict[str
         nodes[uid]["depends_on"]["nodes"] = parents[:7]
     nodes[eight]["depends_on"]["nodes"] = parents[:8] + parents[:2]  # 8 distinct parents
     nodes[core[0]]["depends_on"]["nodes"] = parents[:9]  # outside the rule's folder
-    config = {"dbt_artifacts_dir": ".", "custom_checks_dir": "bouncer_checks", "manifest_checks": [MAX_PARENTS_RULE]}
+    config = {"dbt_artifacts_dir": ".", "custom_checks_dir": "bouncer_checks",
+              "manifest_checks": [MAX_PARENTS_RULE]}
     failures = bouncer_failures((broken, catalog_from(broken)), tmp_path / "parents", config)
     assert failures == {("check_model_max_parents", eight)}, f"{seven} and {core[0]} must pass"

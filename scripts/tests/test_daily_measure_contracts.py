@@ -22,7 +22,9 @@ DAILY_MARTS = ("officer_metrics_daily", "branch_metrics_daily", "portfolio_metri
 PAR_DOCS = {"amount": "par_amount", "loans": "par_loans", "ratio": "par_ratio"}
 BUCKET_DOCS = {"loans": "dpd_bucket_loans", "amount": "dpd_bucket_amount"}
 # contract columns that look generated: a PAR column, any ratio, a DPD bucket's loans or amount
-LOOKS_GENERATED = re.compile(r"^(par\w*_(amount|loans)|\w+_ratio|(current|dpd_\w+)_(loans|amount))$")
+LOOKS_GENERATED = re.compile(
+    r"^(par\w*_(amount|loans)|\w+_ratio|(current|dpd_\w+)_(loans|amount))$"
+)
 
 
 def project_vars() -> dict[str, Any]:
@@ -45,8 +47,13 @@ def generated_columns() -> dict[str, str]:
 def contract_columns() -> dict[str, dict[str, str]]:
     """The contract columns of each daily mart: name -> description."""
     models = yaml.safe_load(PORTFOLIO_YAML.read_text(encoding="utf-8"))["models"]
-    return {model["name"]: {column["name"]: column.get("description", "") for column in model["columns"]}
-            for model in models if model["name"] in DAILY_MARTS}
+    return {
+        model["name"]: {
+            column["name"]: column.get("description", "") for column in model["columns"]
+        }
+        for model in models
+        if model["name"] in DAILY_MARTS
+    }
 
 
 def test_every_daily_mart_has_a_contract() -> None:
@@ -62,19 +69,28 @@ def test_contracts_list_exactly_the_columns_of_the_measure_vars() -> None:
         if missing:
             problems.append(f"{model}: add to its contract the columns {', '.join(missing)}")
         if extra:
-            problems.append(f"{model}: its contract lists {', '.join(extra)}, which no level of var "
-                            f"par_levels / bucket of var dpd_bucket_columns generates: remove them")
+            problems.append(
+                f"{model}: its contract lists {', '.join(extra)}, which no level of var "
+                f"par_levels / bucket of var dpd_bucket_columns generates: remove them"
+            )
     assert not problems, (
         "vars par_levels / dpd_bucket_columns (dbt_project.yml) and the contracts of "
-        f"{PORTFOLIO_YAML.relative_to(PROJECT_ROOT)} disagree:\n  " + "\n  ".join(problems)
-        + "\nEach column is `- name: <column>`, `data_type: numeric(38, 10)` (amounts and ratios) or "
-        "`integer` (loans), and its doc block as description, e.g. \"{{ doc('par_amount') }}\".")
+        f"{PORTFOLIO_YAML.relative_to(PROJECT_ROOT)} disagree:\n  "
+        + "\n  ".join(problems)
+        + "\nEach column is `- name: <column>`, `data_type: numeric(38, 10)` (amounts and "
+        "ratios) or `integer` (loans), and its doc block as description, e.g. "
+        "\"{{ doc('par_amount') }}\"."
+    )
 
 
 def test_generated_columns_are_described_by_their_doc_block() -> None:
     expected = generated_columns()
-    wrong = [f"{model}.{name}: expected \"{{{{ doc('{expected[name]}') }}}}\", found {description!r}"
-             for model, columns in contract_columns().items()
-             for name, description in columns.items()
-             if name in expected and description.strip() != f"{{{{ doc('{expected[name]}') }}}}"]
-    assert not wrong, "describe each generated column with its shared doc block:\n  " + "\n  ".join(wrong)
+    wrong = [
+        f"{model}.{name}: expected \"{{{{ doc('{expected[name]}') }}}}\", found {description!r}"
+        for model, columns in contract_columns().items()
+        for name, description in columns.items()
+        if name in expected and description.strip() != f"{{{{ doc('{expected[name]}') }}}}"
+    ]
+    assert not wrong, "describe each generated column with its shared doc block:\n  " + "\n  ".join(
+        wrong
+    )

@@ -30,7 +30,9 @@ def test_the_project_has_macros_and_models_to_check() -> None:
 
 
 def test_no_macro_calls_ref_or_source() -> None:
-    assert offending_lines(MACROS, REF_OR_SOURCE) == [], "a macro must take the relation it reads as an argument"
+    assert offending_lines(MACROS, REF_OR_SOURCE) == [], (
+        "a macro must take the relation it reads as an argument"
+    )
 
 
 def test_no_model_or_macro_reads_its_own_name() -> None:
@@ -39,7 +41,9 @@ def test_no_model_or_macro_reads_its_own_name() -> None:
 
 def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     planted = tmp_path / "planted.sql"
-    planted.write_text("{% macro m() %}select * from {{ ref('x') }}"
-                       " {% if this.identifier == 'y' %}{% endif %}{% endmacro %}\n")
+    planted.write_text(
+        "{% macro m() %}select * from {{ ref('x') }}"
+        " {% if this.identifier == 'y' %}{% endif %}{% endmacro %}\n"
+    )
     assert offending_lines([planted], REF_OR_SOURCE)
     assert offending_lines([planted], OWN_NAME)
