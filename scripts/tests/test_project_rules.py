@@ -47,3 +47,28 @@ def test_the_checks_catch_what_they_forbid(tmp_path: Path) -> None:
     )
     assert offending_lines([planted], REF_OR_SOURCE)
     assert offending_lines([planted], OWN_NAME)
+
+
+def yaml_files_with_key(key: str) -> list[Path]:
+    return sorted(path for path in (PROJECT_ROOT / "models").rglob("*.yml")
+                  if re.search(rf"^{key}:", path.read_text(), re.MULTILINE))
+
+
+def test_unit_tests_live_in_their_folders_unit_test_file() -> None:
+    misplaced = [str(path.relative_to(PROJECT_ROOT)) for path in yaml_files_with_key("unit_tests")
+                 if path.name != f"_{path.parent.name}__unit_tests.yml"]
+    assert misplaced == [], "unit tests belong in _<folder>__unit_tests.yml"
+
+
+def test_all_exposures_live_in_one_file() -> None:
+    files = [str(path.relative_to(PROJECT_ROOT)) for path in yaml_files_with_key("exposures")]
+    assert files == ["models/marts/_exposures.yml"]
+
+
+def test_macros_live_in_domain_folders_with_one_schema_file() -> None:
+    macros = PROJECT_ROOT / "macros"
+    assert not list(macros.glob("*.sql")), "a macro belongs in a domain folder of macros/"
+    folders = sorted(path for path in macros.iterdir() if path.is_dir())
+    assert len(folders) >= 5
+    for folder in folders:
+        assert [path.name for path in folder.glob("*.yml")] == ["_schema.yml"], folder.name
