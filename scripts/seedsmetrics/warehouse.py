@@ -116,14 +116,24 @@ def _pg(args: list[str], user: str | None, check: bool = True) -> subprocess.Com
 
 
 def _port_free(port: int) -> bool:
+    """True when nothing listens on the port and a server could bind it: the default ports lie in
+    Linux's ephemeral range, so a client connection can hold one without listening on it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
-def _choose_port() -> int:
+def _choose_port(after: int | None = None) -> int:
     start = int(os.environ.get("SEEDS_WAREHOUSE_PORT", DEFAULT_PORT))
     for port in range(start, start + 50):
-        if _port_free(port):
+        if (after is None or port > after) and _port_free(port):
             return port
     raise UserError(f"no free TCP port in {start}..{start + 49} for the embedded warehouse")
 
@@ -178,6 +188,40 @@ def status() -> Embedded | None:
     return Embedded("127.0.0.1", int(port_file.read_text().strip()))
 
 
+def _configure_port(port: int, user: str | None) -> None:
+    conf = _pgdata() / "postgresql.seedsmetrics.conf"
+    conf.write_text(SETTINGS.format(port=port, socket_dir=_pgdata()))
+    main_conf = _pgdata() / "postgresql.conf"
+    include = "include_if_exists = 'postgresql.seedsmetrics.conf'\n"
+    if include not in main_conf.read_text():
+        with main_conf.open("a") as handle:
+            handle.write(include)
+    if user:
+        shutil.chown(conf, user, user)
+
+
+def _start_on_free_port(user: str | None, attempts: int = 3) -> int:
+    """Start the server on the first free port; when another process takes the port between the
+    probe and the server's bind, try the next free one."""
+    log = home() / "postgres.log"
+    log.touch()
+    if user:
+        shutil.chown(log, user, user)
+    port = None
+    for _ in range(attempts):
+        port = _choose_port(after=port)
+        _configure_port(port, user)
+        result = _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-l", str(log), "-w", "-t", "60",
+                      "start"],
+                     user, check=False)
+        if result.returncode == 0:
+            return port
+        tail = log.read_text().strip().splitlines()[-3:] or [result.stderr.strip()]
+        if not any("could not bind" in line for line in tail):
+            break
+    raise UserError(f"embedded warehouse did not start: {tail[-1]} (log: {log})")
+
+
 def start() -> Embedded:
     """Start the embedded server if it is not running (idempotent) and ensure its database."""
     with _lock():
@@ -187,26 +231,7 @@ def start() -> Embedded:
         user = _run_as_service_user()
         if not (_pgdata() / "PG_VERSION").exists():
             _initdb(user)
-        port = _choose_port()
-        conf = _pgdata() / "postgresql.seedsmetrics.conf"
-        conf.write_text(SETTINGS.format(port=port, socket_dir=_pgdata()))
-        main_conf = _pgdata() / "postgresql.conf"
-        include = "include_if_exists = 'postgresql.seedsmetrics.conf'\n"
-        if include not in main_conf.read_text():
-            with main_conf.open("a") as handle:
-                handle.write(include)
-        if user:
-            shutil.chown(conf, user, user)
-        log = home() / "postgres.log"
-        log.touch()
-        if user:
-            shutil.chown(log, user, user)
-        result = _pg([_bin("pg_ctl"), "-D", str(_pgdata()), "-l", str(log), "-w", "-t", "60",
-                      "start"],
-                     user, check=False)
-        if result.returncode != 0:
-            tail = log.read_text().strip().splitlines()[-1:] or [result.stderr.strip()]
-            raise UserError(f"embedded warehouse did not start: {tail[0]} (log: {log})")
+        port = _start_on_free_port(user)
         (home() / "port").write_text(f"{port}\n")
         server = Embedded("127.0.0.1", port)
         ensure_database(server.url("postgres"), WAREHOUSE_DB)

@@ -145,3 +145,17 @@ def test_each_command_loads_only_its_module() -> None:
             " print('seedsmetrics.source_generator' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
+
+
+def test_a_port_held_by_a_socket_that_does_not_listen_is_not_free(monkeypatch) -> None:
+    """The default ports lie in Linux's ephemeral range: a client connection can hold one without
+    listening on it, and PostgreSQL then cannot bind it (seen as 'could not bind ... Address
+    already in use' on a busy machine). The probe must skip such a port."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))  # bound, not listening: what a client connection looks like
+        port = held.getsockname()[1]
+        assert not warehouse._port_free(port)
+        monkeypatch.setenv("SEEDS_WAREHOUSE_PORT", str(port))
+        assert warehouse._choose_port() > port
