@@ -308,3 +308,10 @@ def test_design_doc_dag_is_the_manifest_lineage(docs_target: Path) -> None:
          "--manifest", str(docs_target / "manifest.json"), "--check", str(design)],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_docs_site_shows_the_incremental_chain(manifest: dict[str, Any]) -> None:
+    """docs/incremental.md's chain (doc block incremental_chain) is on the change feed's page."""
+    feed = manifest["nodes"]["model.seeds_metrics.int_daily_changes"]
+    assert "The incremental chain of the daily models" in feed["description"]
+    assert "Checklist: adding a daily mart" not in feed["description"]  # the repo-only part
