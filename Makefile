@@ -31,7 +31,7 @@ demo: $(STAMP)
 test: $(STAMP) lint pytest ci-build bouncer
 
 lint: $(STAMP)
-	$(BIN)/ruff check scripts
+	$(BIN)/ruff check scripts bouncer_checks
 	$(SEEDS) exec --target ci -- sqlfluff lint models tests --processes 2 --disable-progress-bar --nocolor
 
 pytest: $(STAMP)

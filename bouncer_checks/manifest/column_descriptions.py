@@ -1,4 +1,5 @@
-"""Project checks for dbt-bouncer: every column declared on a source table or a seed has a description.
+"""Project checks for dbt-bouncer: every column declared on a source table or a seed has a
+description.
 
 dbt-bouncer 4.3 checks model column descriptions, and that every raw or seed column is declared
 (check_source_columns_are_all_documented, check_seed_columns_are_all_documented), but not the
@@ -23,7 +24,8 @@ def check_source_columns_description_populated(source, *, min_description_length
 
     """
     if missing := _undocumented(source.columns, min_description_length):
-        fail(f"`{source.source_name}.{source.name}` has columns without a description: {', '.join(missing)}.")
+        fail(f"`{source.source_name}.{source.name}` has columns without a description: "
+             f"{', '.join(missing)}.")
 
 
 @check

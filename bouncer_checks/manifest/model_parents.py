@@ -6,19 +6,7 @@ separately; this check counts every direct parent dbt records for the model (the
 `depends_on.nodes` of the manifest: models, seeds, snapshots and sources, including the ones a
 macro `ref()`s on the model's behalf), as dbt-project-evaluator does.
 
-Not enabled in dbt-bouncer.yml yet: on main before issue 9, officer_metrics_daily has 9 parents
-(the incremental-window macros ref() four staging views for it). To enable it:
-
-  - name: check_model_max_parents
-    description: >
-      Daily marts have at most 7 direct parents (dbt-project-evaluator's fct_too_many_joins;
-      bouncer_checks/manifest/model_parents.py). Reason to flag: a mart that joins many parents
-      does several jobs at once, and parents a macro ref()s hide real dependencies from the
-      lineage. How to remediate: move joins that belong together into an intermediate model (for
-      the daily marts, the change feed int_daily_changes), and have macros take arguments instead
-      of calling ref().
-    include: ^models/marts/portfolio/
-    max_parents: 7
+Enabled in dbt-bouncer.yml for models/marts/portfolio with max_parents 7 (issue 9).
 """
 
 from typing import Annotated

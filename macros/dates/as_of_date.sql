@@ -5,7 +5,8 @@
     {%- if configured -%}
         {%- set day = modules.datetime.date.fromisoformat(configured | string) -%}
     {%- else -%}
-        {%- set day = modules.datetime.datetime.now(modules.pytz.timezone(var('business_timezone'))).date() -%}
+        {%- set zone = modules.pytz.timezone(var('business_timezone')) -%}
+        {%- set day = modules.datetime.datetime.now(zone).date() -%}
     {%- endif -%}
     date '{{ day.isoformat() }}'
 {%- endmacro %}

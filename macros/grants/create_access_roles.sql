@@ -23,7 +23,8 @@
     {%- set transformer = adapter.quote(var('transformer_role')) -%}
     {%- set analyst = adapter.quote(var('analyst_role')) -%}
     {%- set schemas = access_schemas() -%}
-    {#- who creates tables: the group role itself, and on dev/ci the user running dbt and the loader -#}
+    {#- who creates tables: the group role itself, and on dev/ci the user running dbt and the
+        loader -#}
     {%- set me = adapter.quote(target.user) -%}
     {%- set access_sql -%}
         do $roles$
@@ -43,7 +44,8 @@
         end
         $roles$;
 
-        grant connect on database {{ adapter.quote(target.database) }} to {{ loader }}, {{ transformer }}, {{ analyst }};
+        grant connect on database {{ adapter.quote(target.database) }}
+            to {{ loader }}, {{ transformer }}, {{ analyst }};
         {#- the loader creates its raw schema and its internal shadow-table schema itself
             (`create schema if not exists` needs this even when the schema exists) -#}
         grant create on database {{ adapter.quote(target.database) }} to {{ loader }};
@@ -55,7 +57,8 @@
             grant usage, create on schema {{ s }} to {{ loader }};
             grant usage on schema {{ s }} to {{ transformer }};
             revoke all on schema {{ s }} from {{ analyst }};
-            grant select, insert, update, delete, truncate on all tables in schema {{ s }} to {{ loader }};
+            grant select, insert, update, delete, truncate on all tables in schema {{ s }}
+                to {{ loader }};
             grant usage, select, update on all sequences in schema {{ s }} to {{ loader }};
             grant select on all tables in schema {{ s }} to {{ transformer }};
             revoke all on all tables in schema {{ s }} from {{ analyst }};
@@ -92,5 +95,6 @@
     {%- do run_query(access_sql) -%}
     {%- do log('access roles ' ~ [loader, transformer, analyst] | join(', ') ~ ' on database '
         ~ target.database ~ ': raw ' ~ schemas.raw | join(', ') ~ '; analytics '
-        ~ schemas.analytics | join(', ') ~ '; analysts read ' ~ schemas.marts | join(', '), info=true) -%}
+        ~ schemas.analytics | join(', ') ~ '; analysts read ' ~ schemas.marts | join(', '),
+        info=true) -%}
 {%- endmacro %}

@@ -11,12 +11,17 @@
     declare
         schema_name text;
     begin
-        if exists (select from pg_roles where rolname = {{ sql_text_literal(var('analyst_role')) }}) then
+        if exists (
+            select from pg_roles where rolname = {{ sql_text_literal(var('analyst_role')) }}
+        ) then
             foreach schema_name in array array[
-                {%- for schema in marts %}{{ sql_text_literal(schema) }}{{ ', ' if not loop.last }}{% endfor -%}
+                {%- for schema in marts -%}
+                    {{ sql_text_literal(schema) }}{{ ', ' if not loop.last }}
+                {%- endfor -%}
             ]::text[] loop
                 if exists (select from pg_namespace where nspname = schema_name) then
-                    execute format('grant usage on schema %I to %I', schema_name, {{ sql_text_literal(var('analyst_role')) }});
+                    execute format('grant usage on schema %I to %I', schema_name,
+                        {{ sql_text_literal(var('analyst_role')) }});
                     execute format('grant select on all tables in schema %I to %I', schema_name,
                         {{ sql_text_literal(var('analyst_role')) }});
                 end if;

@@ -1,11 +1,14 @@
 {#- The one list of the daily measures: the officer-level measures that add up across officers,
     branches and the portfolio (every measure of officer_metrics_daily but the ratios), split into
     counts and NGN amounts. The PAR and DPD-bucket measures come from vars par_levels and
-    dpd_bucket_columns. Branch and portfolio marts sum exactly these and recompute the ratios from
-    the sums; the reconciliation tests and the generic test daily_measures_non_negative read them. -#}
+    dpd_bucket_columns. Branch and portfolio marts sum exactly these and recompute the ratios
+    from the sums; the reconciliation tests and the generic test daily_measures_non_negative
+    read them. -#}
 {% macro additive_daily_measures() -%}
     {%- set count_measures = ['active_loans', 'active_borrowers'] -%}
-    {%- set amount_measures = ['gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'] -%}
+    {%- set amount_measures = [
+        'gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'
+    ] -%}
     {%- for level in par_level_columns() -%}
         {%- do count_measures.append(level.loans) -%}
         {%- do amount_measures.append(level.amount) -%}

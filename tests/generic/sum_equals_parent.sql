@@ -2,7 +2,9 @@
     equals `parent_column` of the parent row with the same key (to within `tolerance`).
     Fails per key whose sum differs, or whose parent row is missing. Use `config: where:` to
     narrow the child rows (e.g. derived installments only). -#}
-{% test sum_equals_parent(model, column_name, key, parent, parent_key, parent_column, tolerance=0) %}
+{% test sum_equals_parent(
+    model, column_name, key, parent, parent_key, parent_column, tolerance=0
+) %}
 
 with child as (
     select

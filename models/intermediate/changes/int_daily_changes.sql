@@ -5,7 +5,8 @@
     delete_daily_window), so no daily model reads staging to find its window.
 
     detected_at, the feed position, is the raw watermark of the run that logged the row: the latest
-    `_loaded_at` over the raw tables the loan-day state depends on. Loan and officer rows carry the
+    `_loaded_at` over the raw tables the loan-day state and officer attribution depend on, and
+    always later than the previous run's position. Loan and officer rows carry the
     state they changed to, which the next run compares the current state with; on a new feed
     (first build, --full-refresh) nothing is stored, so every loan and officer is logged as added,
     with one `feed_rebuilt` row telling daily models kept across it to recompute all days. -#}
@@ -63,12 +64,25 @@ raw_watermark as (
         select max(loaded_at) as loaded_at from repayments
         union all
         select max(loaded_at) as loaded_at from {{ ref('stg_django__holidays') }}
+        union all
+        select max(loaded_at) as loaded_at from {{ ref('stg_django__users') }}
     ) as watermarks
 ),
 
 previous_run as (
     select max(detected_at) as detected_at
     from stored_changes
+),
+
+-- this run's feed position: the raw watermark, and always after the previous position, so that
+-- rows logged without a newer raw load (an edited seed, a table loaded alone) are still seen
+feed_position as (
+    select
+        greatest(
+            raw_watermark.detected_at, previous_run.detected_at + interval '1 microsecond'
+        ) as detected_at
+    from raw_watermark
+    cross join previous_run
 ),
 
 -- the state every loan and officer had at its last logged change (repayment rows carry none);
@@ -145,6 +159,8 @@ repayment_changes as (
     from repayments
     inner join previous_run
         on repayments.loaded_at > previous_run.detected_at
+    -- a row without a paid day changes no day (its old paid day is unknown: a blind spot)
+    where repayments.paid_date is not null
     group by repayments.loan_id
 ),
 
@@ -217,7 +233,7 @@ changes as (
 
 final as (
     select
-        raw_watermark.detected_at::timestamptz as detected_at,
+        feed_position.detected_at::timestamptz as detected_at,
         concat_ws(
             ':',
             changes.changed_entity,
@@ -236,7 +252,7 @@ final as (
         changes.region::text as region,
         '{{ run_started_at }}'::timestamptz as computed_at
     from changes
-    cross join raw_watermark
+    cross join feed_position
 )
 
 select * from final
