@@ -8,7 +8,7 @@ SEEDS := $(BIN)/seedsmetrics
 export DO_NOT_TRACK := 1
 export PGTZ := UTC
 
-.PHONY: venv lock demo test lint pytest ci-build ci-slim bouncer docs warehouse-start warehouse-stop bench-load bench-build clean
+.PHONY: venv lock demo test lint pytest ci-build ci-slim semantic bouncer docs warehouse-start warehouse-stop bench-load bench-build clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(SEEDS) demo
 
 ## test: lint, pytest (unit + integration on real PostgreSQL), dbt build on the ci target
-test: $(STAMP) lint pytest ci-build bouncer
+test: $(STAMP) lint pytest ci-build semantic bouncer
 
 lint: $(STAMP)
 	$(BIN)/ruff check scripts bouncer_checks
@@ -46,6 +46,13 @@ ci-build: $(STAMP)
 SLIM_STATE ?= .warehouse/state/prod
 ci-slim: $(STAMP)
 	$(BIN)/python -m seedsmetrics.slim_ci --state $(SLIM_STATE)
+
+## semantic: MetricFlow's checks of the semantic layer (models/semantic/): the semantic manifest,
+## then the semantic models, dimensions, entities, measures and metrics queried on the ci database;
+## run it after ci-build (the warehouse checks read the built ci marts)
+semantic: $(STAMP)
+	$(SEEDS) dbt parse --target ci --quiet
+	$(SEEDS) exec --target ci -- mf validate-configs --show-all
 
 ## bouncer: dbt-bouncer's project rules (dbt-bouncer.yml) on the ci target's manifest and catalog;
 ## run it after ci-build (the catalog checks read the built ci database)
