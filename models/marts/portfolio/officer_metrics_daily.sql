@@ -84,7 +84,14 @@ portfolio_state as (
                 where is_active and dpd_bucket = '{{ bucket.bucket }}'
             ) as {{ bucket.column_prefix }}_amount,
         {%- endfor %}
-        count(*) filter (where is_active and is_fimr) as fimr_loans
+        count(*) filter (where is_active and is_fimr) as fimr_loans,
+        -- rules §5.2: loans written off on D, their principal outstanding on W - 1, the
+        -- recoveries paid on D, the principal still outstanding of the written-off loans
+        count(*) filter (where metric_date = write_off_date) as written_off_loans,
+        sum(written_off_amount) as written_off_amount,
+        sum(recovered_amount) as recovered_amount,
+        sum(principal_outstanding_amount) filter (where is_written_off)
+            as written_off_outstanding_amount
     from loan_days
     where metric_date >= (select run_window.window_start_date from run_window)
     group by officer_id, metric_date
@@ -153,6 +160,11 @@ measures as (
         coalesce(dues.due_amount, 0) as due_amount,
         coalesce(collections.collected_amount, 0) as collected_amount,
         coalesce(portfolio_state.fimr_loans, 0) as fimr_loans,
+        coalesce(portfolio_state.written_off_loans, 0) as written_off_loans,
+        coalesce(portfolio_state.written_off_amount, 0) as written_off_amount,
+        coalesce(portfolio_state.recovered_amount, 0) as recovered_amount,
+        coalesce(portfolio_state.written_off_outstanding_amount, 0)
+            as written_off_outstanding_amount,
         run_window.source_loaded_at
     from officer_days
     cross join run_window
@@ -203,6 +215,10 @@ final as (
         due_amount::numeric(38, 10) as due_amount,
         collected_amount::numeric(38, 10) as collected_amount,
         fimr_loans::integer as fimr_loans,
+        written_off_loans::integer as written_off_loans,
+        written_off_amount::numeric(38, 10) as written_off_amount,
+        recovered_amount::numeric(38, 10) as recovered_amount,
+        written_off_outstanding_amount::numeric(38, 10) as written_off_outstanding_amount,
         source_loaded_at::timestamptz as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from measures
