@@ -110,6 +110,10 @@ disbursements as (
     group by officer_id, disbursement_date
 ),
 
+-- rules §3.4: an installment due on D counts only if its loan was neither closed nor written off
+-- before D. A loan closed before D has no loan-day on D (its last row is its closing day); a loan
+-- written off before D has write_off_date < D on its day D. Due dates before the disbursement
+-- day (no loan-day yet) count: the loan was not closed before them.
 dues as (
     select
         loans.officer_id,
@@ -118,7 +122,19 @@ dues as (
     from installments
     inner join loans
         on installments.loan_id = loans.loan_id
-    where installments.due_date >= (select run_window.window_start_date from run_window)
+    left join loan_days as due_day
+        on
+            installments.loan_id = due_day.loan_id
+            and installments.due_date = due_day.metric_date
+    where
+        installments.due_date >= (select run_window.window_start_date from run_window)
+        and (
+            installments.due_date < loans.disbursement_date
+            or (
+                due_day.loan_id is not null
+                and not coalesce(due_day.write_off_date < installments.due_date, false)
+            )
+        )
     group by loans.officer_id, installments.due_date
 ),
 
