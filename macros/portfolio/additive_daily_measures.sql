@@ -17,7 +17,10 @@
         {%- do count_measures.append(bucket.column_prefix ~ '_loans') -%}
         {%- do amount_measures.append(bucket.column_prefix ~ '_amount') -%}
     {%- endfor -%}
-    {%- do count_measures.extend(['disbursed_count', 'fimr_loans']) -%}
-    {%- do amount_measures.extend(['disbursed_amount', 'due_amount', 'collected_amount']) -%}
+    {%- do count_measures.extend(['disbursed_count', 'fimr_loans', 'written_off_loans']) -%}
+    {%- do amount_measures.extend([
+        'disbursed_amount', 'due_amount', 'collected_amount',
+        'written_off_amount', 'recovered_amount', 'written_off_outstanding_amount',
+    ]) -%}
     {%- do return({'count': count_measures, 'amount': amount_measures}) -%}
 {%- endmacro %}

@@ -6,7 +6,10 @@ source generated up to D-3, loaded (`run_load`) and built with as_of_date D-3; t
 and D one more simulated day of activity (new repayments, repayments backdated up to a week, a
 reversal, new loans), an incremental load and an incremental dbt run with as_of_date = that day.
 Each day the source also rewrites history without a new repayment (a company holiday declared in
-the past, an officer moving branch, a loan changing officer). A full refresh of the
+the past, an officer moving branch, a loan changing officer) and, on D-1, two write-off cases
+(rules §2.5): a late-loaded recovery, paid on D-3, that closes a written-off loan, and a backdated
+payment, paid the day before another loan's write-off day, that pays it off and so undoes the
+write-off. A full refresh of the
 same models into a second set of schemas, from the same raw tables and
 as-of date, must then hold the same rows in every daily model (EXCEPT ALL both ways, every column
 but the run metadata computed_at and source_loaded_at), with incremental_lookback_days 0 so that no
@@ -128,6 +131,37 @@ def rewrite_history(source_url: str, day: date, offset: int) -> None:
                          [third, when, second])
 
 
+def late_write_off_payments(source_url: str, warehouse_url: str, day: date) -> dict[str, int]:
+    """Two late-loaded counted repayments on loans written off in the incremental build of the
+    day before (rules §2.5, §4.2), recorded on `day`: one paying the rest of a written-off loan
+    on day - 2 (a recovery after its write-off day: the loan closes then), one paying a whole total
+    due on another the day before its write-off day (it closes then, overpaid: no write-off)."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        written_off = conn.execute(
+            "select loan_id, write_off_date, outstanding_balance_amount, total_due_amount"
+            " from inc_intermediate.int_loan_days"
+            " where metric_date = %s and is_written_off and write_off_date < %s"
+            " order by write_off_date desc, loan_id limit 2",
+            [day - timedelta(days=1), day - timedelta(days=2)]).fetchall()
+    assert len(written_off) == 2, "the source must have loans written off (DPD above 180) by D-2"
+    (recovered, _, recovered_rest, _), (undone, undone_date, _, undone_total) = written_off
+    when = f"{day.isoformat()} 12:00:00+00"
+    with psycopg.connect(source_url, autocommit=True) as conn:
+        for loan_id, paid_day, amount in ((recovered, day - timedelta(days=2), recovered_rest),
+                                          (undone, undone_date - timedelta(days=1), undone_total)):
+            conn.execute(
+                "insert into loans_ajoloanrepayment (id, ajo_loan_id, agent_id, borrower_id,"
+                " repayment_amount, health_insurance, loan_amount, repayment_type, repayment_ref,"
+                " marked_as, applied_to_loan, comment, settlement_status, paid_date, created_at,"
+                " updated_at)"
+                " select (select max(id) + 1 from loans_ajoloanrepayment), l.id, l.agent_id,"
+                " l.borrower_id, %s, 0, l.amount, 'AGENT_DEBIT', gen_random_uuid(), null, true,"
+                " null, false, %s::date + time '10:00' - interval '1 hour', %s, %s"
+                " from loans_ajoloan as l where l.id = %s",
+                [amount, paid_day, when, when, loan_id])
+    return {"recovered": recovered, "undone": undone}
+
+
 def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Project) -> None:
     # no lookback: the safety margin would hide a window that starts a day too late
     project.dbt_vars["incremental_lookback_days"] = 0
@@ -142,6 +176,9 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
         counts = simulate_day(project.source_url, day, seed=SEED)
         backdated += counts["backdated"]
         rewrite_history(project.source_url, day, offset)
+        if offset == 1:
+            write_off_cases = late_write_off_payments(project.source_url,
+                                                      project.warehouse_url, day)
         project.load()
         project.dbt("build", INCREMENTAL, day, *SELECT)
     assert backdated > 0, "the simulated days must include backdated repayments (late data)"
@@ -156,6 +193,17 @@ def test_incremental_runs_equal_a_full_refresh_and_are_idempotent(project: Proje
 
         project.dbt("build", FULL, AS_OF, *SELECT, "--full-refresh")
         assert_equal(conn, INCREMENTAL, FULL, "incremental up to D vs full refresh at D")
+        # the write-off cases did what they say: a recovery closed the first loan after its
+        # write-off day, the backdated payment left the second without any write-off
+        recovered, = conn.execute(
+            "select count(*) from inc_intermediate.int_loan_days where loan_id = %s"
+            " and not is_active and not is_written_off and write_off_date < metric_date"
+            " and recovered_amount > 0", [write_off_cases["recovered"]]).fetchone()
+        assert recovered == 1, "the late recovery must close the written-off loan"
+        undone, = conn.execute(
+            "select count(*) from inc_intermediate.int_loan_days where loan_id = %s"
+            " and write_off_date is not null", [write_off_cases["undone"]]).fetchone()
+        assert undone == 0, "the backdated payment must undo the write-off"
 
         snapshot(conn, INCREMENTAL)
         project.dbt("build", INCREMENTAL, AS_OF, *SELECT)

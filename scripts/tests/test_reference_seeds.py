@@ -16,11 +16,13 @@ def rows(name: str) -> list[dict[str, str]]:
 
 
 def test_dpd_buckets_are_metrics_md_section_2() -> None:
-    found = [(row["bucket_name"], row["min_dpd"], row["max_dpd"]) for row in
+    found = [(row["bucket_name"], row["min_dpd"], row["max_dpd"], row["loan_state"]) for row in
              sorted(rows("dpd_buckets"), key=lambda row: int(row["sort_order"]))]
-    assert found == [("current", "0", "0"), ("1-6", "1", "6"), ("7-15", "7", "15"),
-                     ("16-30", "16", "30"), ("31-60", "31", "60"), ("61-90", "61", "90"),
-                     ("91+", "91", ""), ("closed", "", "")]
+    assert found == [("current", "0", "0", "active"), ("1-6", "1", "6", "active"),
+                     ("7-15", "7", "15", "active"), ("16-30", "16", "30", "active"),
+                     ("31-60", "31", "60", "active"), ("61-90", "61", "90", "active"),
+                     ("91+", "91", "", "active"), ("closed", "", "", "closed"),
+                     ("written_off", "", "", "written_off")]
 
 
 def test_region_patterns_are_metrics_md_section_1() -> None:

@@ -43,7 +43,8 @@ EXCLUDED = {
     "active_borrowers": "distinct borrowers do not add up across officers (rules §3.5)",
 }
 # the flows of the day (added up over a period); every other measure is a balance on the day
-FLOWS = {"disbursed_count", "disbursed_amount", "due_amount", "collected_amount"}
+FLOWS = {"disbursed_count", "disbursed_amount", "due_amount", "collected_amount",
+         "written_off_loans", "written_off_amount", "recovered_amount"}
 RATIOS = {  # ratio metric -> (numerator, denominator), besides the PAR levels
     "collection_rate": ("collected_amount", "due_amount"),
 }
@@ -241,18 +242,19 @@ def test_mf_query_equals_the_marts_by_region_and_month(semantic: Semantic) -> No
     # would give other values: the comparison above tells them apart
     officer_average = dict(((month.isoformat(), region), float(value)) for month, region, value
                            in semantic.query("""
-        select date_trunc('month', metric_date)::date, region, avg(par15_ratio)
+        select date_trunc('month', metric_date)::date, region, avg(par1_ratio)
         from {marts}.officer_metrics_daily
         where metric_date in (select max(metric_date) from {marts}.officer_metrics_daily
                               group by date_trunc('month', metric_date))
-        group by 1, 2 having avg(par15_ratio) is not null"""))
+        group by 1, 2 having avg(par1_ratio) is not null"""))
     daily_average = dict(((month.isoformat(), region), float(value)) for month, region, value
                          in semantic.query("""
         select date_trunc('month', metric_date)::date, region,
             avg(collected_amount / nullif(due_amount, 0))
         from {marts}.branch_metrics_daily group by 1, 2
         having avg(collected_amount / nullif(due_amount, 0)) is not null"""))
-    assert differs(officer_average, {k: v["par15_ratio"] for k, v in expected.items()}) >= 3
+    # (PAR1: at scale 0.01 few officers per region carry loans 16-180 days late at a month end)
+    assert differs(officer_average, {k: v["par1_ratio"] for k, v in expected.items()}) >= 3
     assert differs(daily_average, {k: v["collection_rate"] for k, v in expected.items()}) >= 3
 
 

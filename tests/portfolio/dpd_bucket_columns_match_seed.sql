@@ -16,7 +16,7 @@ seeded as (
         bucket_name,
         row_number() over (order by sort_order) as position
     from {{ ref('dpd_buckets') }}
-    where min_dpd is not null
+    where loan_state = 'active'
 )
 
 select

@@ -1,7 +1,8 @@
-{#- rules §2.9: the DPD buckets of the seed are inclusive ranges that cover every DPD from 0 up
-    exactly once (the first starts at 0, each next one starts right after the previous ends, only
-    the last is open-ended), plus exactly one rangeless bucket for loans that are no longer
-    active. Returns the offending buckets. -#}
+{#- rules §2.9: the DPD buckets of the seed whose loan_state is 'active' are inclusive ranges that
+    cover every DPD from 0 up exactly once (the first starts at 0, each next one starts right
+    after the previous ends, only the last is open-ended), and there is exactly one rangeless
+    bucket for each state that is not active: 'closed' (rules §2.4) and 'written_off' (rules
+    §2.5). Returns the offending buckets, or the state missing or repeated. -#}
 with buckets as (
     select
         bucket_name,
@@ -12,13 +13,20 @@ with buckets as (
         row_number() over (order by sort_order) as position,
         count(*) over () as active_buckets
     from {{ ref('dpd_buckets') }}
-    where min_dpd is not null
+    where loan_state = 'active'
 ),
 
-closed as (
-    select count(*) as closed_buckets
-    from {{ ref('dpd_buckets') }}
-    where min_dpd is null and max_dpd is null
+state_buckets as (
+    select
+        states.loan_state,
+        count(seeded.bucket_name) as state_buckets,
+        count(seeded.bucket_name) filter (
+            where seeded.min_dpd is not null or seeded.max_dpd is not null
+        ) as ranged_buckets
+    from (values ('closed'), ('written_off')) as states (loan_state)
+    left join {{ ref('dpd_buckets') }} as seeded
+        on states.loan_state = seeded.loan_state
+    group by states.loan_state
 )
 
 select
@@ -36,8 +44,8 @@ where
 union all
 
 select
-    'closed' as bucket_name,
+    state_buckets.loan_state as bucket_name,
     null as min_dpd,
     null as max_dpd
-from closed
-where closed.closed_buckets <> 1
+from state_buckets
+where state_buckets.state_buckets <> 1 or state_buckets.ranged_buckets > 0

@@ -1,7 +1,8 @@
 {#- rules §3.4, the day's flows, recomputed from the core marts: per officer, over the officer's
     days (first disbursement to the as-of date), the disbursed count and amount equal the
     metric-eligible loans of fct_loans disbursed then, the due amount equals the installments of
-    fct_loan_installments due then, and the collected amount equals the counted repayments of
+    fct_loan_installments due then of loans neither closed nor written off before their due date
+    (rules §3.4, from fct_loans' closed_date and write_off_date), and the collected amount equals the counted repayments of
     fct_repayments paid then (backdated rows on their own paid day). -#}
 with officer_ranges as (
     select
@@ -41,6 +42,16 @@ due as (
             officer_ranges.officer_id = installments.officer_id
             and installments.due_date
             between officer_ranges.first_metric_date and officer_ranges.last_metric_date
+            and not exists (
+                select 1
+                from {{ ref('fct_loans') }} as ended_loans
+                where
+                    ended_loans.loan_id = installments.loan_id
+                    and (
+                        ended_loans.closed_date < installments.due_date
+                        or ended_loans.write_off_date < installments.due_date
+                    )
+            )
     group by officer_ranges.officer_id
 ),
 

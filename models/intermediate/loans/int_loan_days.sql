@@ -12,6 +12,15 @@
     the rows of the spans at scale 1, and it builds in ~12 s (figures in the model description).
     Only loans not paid off before the window start are computed on an incremental run.
 
+    Write-off (rules §2.5, var write_off_after_dpd; null: never): inside a span DPD grows by one a
+    day, so the first day of a span with DPD above the threshold is
+    greatest(span start, oldest unpaid due date + threshold + 1); the loan's write-off day W is
+    the earliest such day over its spans. W is computed from the loan's full history (all its
+    spans, not only those reaching into the window), so an incremental run whose window starts
+    after W still knows it. From W on the loan is not active, in bucket written_off, and keeps its
+    DPD, outstanding and principal outstanding; counted money paid after W is a recovery, and the
+    recovery that brings paid_to_date to total_due closes the loan (its last row, bucket closed).
+
     Incremental (docs/incremental.md): the pre_hook delete_daily_window() deletes the stored rows
     from the first day a change logged in int_daily_changes reaches; the body recomputes from the
     first day the table then lacks. Cumulative state always comes from full history, only the
@@ -36,6 +45,9 @@
         ],
     )
 }}
+
+{#- rules §2.5: null means never write off -#}
+{%- set write_off_after_dpd = var('write_off_after_dpd') %}
 
 with loan_facts as (
     select * from {{ ref('int_loan_facts') }}
@@ -181,6 +193,7 @@ spans as (
                     {{ as_of_date() }}
                 )
         end as span_end_date,
+        state_changes.event_paid_amount,
         state_changes.paid_to_date_amount,
         state_changes.overdue_due_amount
     from state_changes
@@ -192,17 +205,11 @@ spans as (
         and state_changes.event_date <= {{ as_of_date() }}
 ),
 
-window_spans as (
-    select spans.*
-    from spans
-    cross join run_window
-    where spans.span_end_date >= run_window.window_start_date
-),
-
 -- oldest-first allocation on cumulative totals: the first unpaid installment at paid level p is
 -- the first i with cumulative_due_i > p, i.e. number (count of installments whose running maximum
 -- of cumulative due is <= p) + 1. Counted by sorting the spans' paid levels among the installments'
--- thresholds (a threshold equal to p sorts first: that installment is paid).
+-- thresholds (a threshold equal to p sorts first: that installment is paid). Every span of the
+-- window's loans is ranked (full history): the write-off day needs the DPD before the window.
 installment_thresholds as (
     select
         loan_id,
@@ -230,7 +237,7 @@ paid_levels as (
         paid_to_date_amount as level_amount,
         1 as is_span,
         span_start_date
-    from window_spans
+    from spans
 ),
 
 span_first_unpaid as (
@@ -247,11 +254,12 @@ span_first_unpaid as (
 
 span_states as (
     select
-        window_spans.loan_id,
-        window_spans.span_start_date,
-        window_spans.span_end_date,
-        window_spans.paid_to_date_amount,
-        window_spans.overdue_due_amount,
+        spans.loan_id,
+        spans.span_start_date,
+        spans.span_end_date,
+        spans.event_paid_amount,
+        spans.paid_to_date_amount,
+        spans.overdue_due_amount,
         installment_thresholds.due_date as oldest_unpaid_due_date,
         window_loans.officer_id,
         window_loans.customer_id,
@@ -259,19 +267,75 @@ span_states as (
         window_loans.total_due_amount,
         window_loans.first_due_date,
         window_loans.is_first_installment_missed,
-        window_spans.paid_to_date_amount < window_loans.total_due_amount as is_active
-    from window_spans
+        -- not fully paid: active, or written off (rules §2.4, §2.5)
+        spans.paid_to_date_amount < window_loans.total_due_amount as is_unpaid
+    from spans
     inner join span_first_unpaid
         on
-            window_spans.loan_id = span_first_unpaid.loan_id
-            and window_spans.span_start_date = span_first_unpaid.span_start_date
+            spans.loan_id = span_first_unpaid.loan_id
+            and spans.span_start_date = span_first_unpaid.span_start_date
             and span_first_unpaid.is_span = 1
     inner join window_loans
-        on window_spans.loan_id = window_loans.loan_id
+        on spans.loan_id = window_loans.loan_id
     left join installment_thresholds
         on
             span_first_unpaid.loan_id = installment_thresholds.loan_id
             and span_first_unpaid.first_unpaid_number = installment_thresholds.installment_number
+),
+
+-- rules §2.5: the first day of each unpaid span whose DPD is above the threshold, if the span
+-- reaches it; the loan's write-off day W is the earliest. Paid to date on W - 1 is the span's
+-- level, less the money paid on W when W is the span's first day.
+write_off_candidates as (
+    select
+        loan_id,
+        span_start_date,
+        span_end_date,
+        event_paid_amount,
+        paid_to_date_amount,
+        principal_amount,
+        total_due_amount,
+        {%- if write_off_after_dpd is none %}
+            null::date as write_off_date
+        {%- else %}
+            greatest(
+                span_start_date, oldest_unpaid_due_date + {{ write_off_after_dpd | int }} + 1
+            ) as write_off_date
+        {%- endif %}
+    from span_states
+    where is_unpaid
+),
+
+write_offs as (
+    select distinct on (loan_id)
+        loan_id,
+        write_off_date,
+        principal_amount
+        * greatest(
+            1
+            - (
+                paid_to_date_amount
+                - case when write_off_date = span_start_date then event_paid_amount else 0 end
+            )
+            / total_due_amount,
+            0
+        ) as written_off_amount
+    from write_off_candidates
+    where write_off_date <= span_end_date
+    order by loan_id, write_off_date
+),
+
+-- the spans reaching into the window
+window_span_states as (
+    select
+        span_states.*,
+        write_offs.write_off_date as loan_write_off_date,
+        write_offs.written_off_amount as loan_written_off_amount
+    from span_states
+    cross join run_window
+    left join write_offs
+        on span_states.loan_id = write_offs.loan_id
+    where span_states.span_end_date >= run_window.window_start_date
 ),
 
 -- the DPD bucket of every DPD value a loan can reach by the as-of date
@@ -283,21 +347,30 @@ bucket_lookup as (
 
 loan_days as (
     select
-        span_states.*,
-        span_states.span_start_date + day_offsets.day_offset as metric_date
-    from span_states
+        window_span_states.*,
+        window_span_states.span_start_date + day_offsets.day_offset as metric_date
+    from window_span_states
     cross join run_window
     cross join lateral generate_series(
-        greatest(run_window.window_start_date - span_states.span_start_date, 0),
-        span_states.span_end_date - span_states.span_start_date
+        greatest(run_window.window_start_date - window_span_states.span_start_date, 0),
+        window_span_states.span_end_date - window_span_states.span_start_date
     ) as day_offsets (day_offset)
 ),
 
 day_states as (
     select
         loan_days.*,
+        coalesce(loan_days.loan_write_off_date <= loan_days.metric_date, false)
+            as is_past_write_off,
+        loan_days.is_unpaid
+        and coalesce(loan_days.loan_write_off_date <= loan_days.metric_date, false)
+            as is_written_off,
+        loan_days.is_unpaid
+        and not coalesce(loan_days.loan_write_off_date <= loan_days.metric_date, false)
+            as is_active,
+        -- a written-off loan keeps its DPD (rules §2.3)
         case
-            when loan_days.is_active and loan_days.oldest_unpaid_due_date < loan_days.metric_date
+            when loan_days.is_unpaid and loan_days.oldest_unpaid_due_date < loan_days.metric_date
                 then loan_days.metric_date - loan_days.oldest_unpaid_due_date
             else 0
         end as dpd_days
@@ -325,13 +398,33 @@ final as (
         day_states.dpd_days,
         case
             when day_states.is_active then bucket_lookup.bucket_names[day_states.dpd_days + 1]
+            when day_states.is_written_off then bucket_lookup.written_off_bucket_name
             else bucket_lookup.closed_bucket_name
         end as dpd_bucket,
         case
             when day_states.is_active then bucket_lookup.bucket_orders[day_states.dpd_days + 1]
+            when day_states.is_written_off then bucket_lookup.written_off_bucket_order
             else bucket_lookup.closed_bucket_order
         end as dpd_bucket_order,
         day_states.is_active,
+        day_states.is_written_off,
+        case
+            when day_states.is_past_write_off then day_states.loan_write_off_date
+        end as write_off_date,
+        case
+            when day_states.metric_date = day_states.loan_write_off_date
+                then day_states.loan_written_off_amount
+            else 0
+        end as written_off_amount,
+        -- counted money paid on D after W (a span starts on the day its money was paid)
+        case
+            when
+                day_states.is_past_write_off
+                and day_states.metric_date > day_states.loan_write_off_date
+                and day_states.metric_date = day_states.span_start_date
+                then day_states.event_paid_amount
+            else 0
+        end as recovered_amount,
         coalesce(
             day_states.first_due_date < day_states.metric_date
             and day_states.is_first_installment_missed,

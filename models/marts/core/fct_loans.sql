@@ -1,6 +1,8 @@
 {#- One row per disbursed loan: contractual fields plus the loan's state as of the run's as-of
-    date (rules §2). The state comes from int_loan_days: the as-of-date row of an active loan,
-    the closing-day row of a closed one. Paid to date (and so outstanding and overpaid) is taken
+    date (rules §2). The state comes from int_loan_days: the as-of-date row of an active or a
+    written-off loan (rules §2.5: not active, bucket written_off), the closing-day row of a closed
+    one (a written-off loan recovered in full included). Recoveries are the loan-days'
+    recovered_amount up to the as-of date. Paid to date (and so outstanding and overpaid) is taken
     as of the as-of date from the counted repayments, so money received after a loan closed still
     shows as overpaid. Loans not metric-eligible, and loans disbursed after the as-of date, have a
     NULL state. -#}
@@ -31,13 +33,25 @@ paid as (
     group by loan_id
 ),
 
+-- the as-of row, or the closing row (the loan's last: neither active nor written off)
 day_state as (
     select distinct on (loan_id) *
     from loan_days
     where
         metric_date = {{ as_of_date() }}
-        or (not is_active and metric_date <= {{ as_of_date() }})
-    order by loan_id, is_active, metric_date
+        or (not is_active and not is_written_off and metric_date <= {{ as_of_date() }})
+    order by loan_id, metric_date
+),
+
+recoveries as (
+    select
+        loan_id,
+        sum(recovered_amount) as recovered_amount
+    from loan_days
+    where
+        recovered_amount > 0
+        and metric_date <= {{ as_of_date() }}
+    group by loan_id
 ),
 
 schedule_summary as (
@@ -64,8 +78,15 @@ joined as (
         day_state.dpd_days,
         day_state.dpd_bucket,
         day_state.is_active,
+        day_state.is_written_off,
+        day_state.write_off_date,
+        case when day_state.loan_id is not null then coalesce(recoveries.recovered_amount, 0) end
+            as recovered_amount,
         day_state.is_fimr,
-        case when not day_state.is_active then day_state.metric_date end as closed_date,
+        case
+            when not day_state.is_active and not day_state.is_written_off
+                then day_state.metric_date
+        end as closed_date,
         coalesce(paid.paid_to_date_amount, 0) as paid_to_date_amount,
         schedule_summary.first_due_date,
         schedule_summary.installments_due_count,
@@ -75,6 +96,8 @@ joined as (
         on loans.loan_id = day_state.loan_id
     left join paid
         on loans.loan_id = paid.loan_id
+    left join recoveries
+        on loans.loan_id = recoveries.loan_id
     left join schedule_summary
         on loans.loan_id = schedule_summary.loan_id
 ),
@@ -117,6 +140,9 @@ final as (
         dpd_bucket::text as dpd_bucket,
         is_active::boolean as is_active,
         closed_date::date as closed_date,
+        is_written_off::boolean as is_written_off,
+        write_off_date::date as write_off_date,
+        recovered_amount::numeric as recovered_amount,
         is_fimr::boolean as is_fimr,
         case when has_state then installments_due_count end::integer as installments_due_count,
         case when has_state then installments_paid_count end::integer as installments_paid_count

@@ -1,5 +1,6 @@
 {#- rules §3.6, DPD transitions: one row per loan per day D whose DPD bucket differs from the
-    bucket on D-1 (including `-> closed`, on the closing day). The disbursement day has no D-1
+    bucket on D-1 (including `-> closed`, on the closing day, and, rules §2.5, `-> written_off` on
+    the write-off day and `written_off -> closed` on a full recovery). The disbursement day has no D-1
     state, so it never has a row. Incremental (docs/incremental.md): the pre_hook
     deletes every day from the first one a change reaches; the D-1 state of the first recomputed
     day comes from int_loan_days, which keeps the full history. transition_date is the day
@@ -33,6 +34,8 @@ consecutive_days as (
         dpd_bucket_order,
         dpd_days,
         principal_outstanding_amount,
+        is_active,
+        is_written_off,
         lag(metric_date) over loan_history as previous_metric_date,
         lag(dpd_bucket) over loan_history as previous_dpd_bucket,
         lag(dpd_bucket_order) over loan_history as previous_dpd_bucket_order,
@@ -47,7 +50,8 @@ transitions as (
     select
         *,
         case
-            when dpd_bucket = 'closed' then 'closed'
+            when is_written_off then 'written_off'
+            when not is_active then 'closed'
             when dpd_bucket_order > previous_dpd_bucket_order then 'worsened'
             else 'improved'
         end as transition_type

@@ -84,7 +84,14 @@ portfolio_state as (
                 where is_active and dpd_bucket = '{{ bucket.bucket }}'
             ) as {{ bucket.column_prefix }}_amount,
         {%- endfor %}
-        count(*) filter (where is_active and is_fimr) as fimr_loans
+        count(*) filter (where is_active and is_fimr) as fimr_loans,
+        -- rules §5.2: loans written off on D, their principal outstanding on W - 1, the
+        -- recoveries paid on D, the principal still outstanding of the written-off loans
+        count(*) filter (where metric_date = write_off_date) as written_off_loans,
+        sum(written_off_amount) as written_off_amount,
+        sum(recovered_amount) as recovered_amount,
+        sum(principal_outstanding_amount) filter (where is_written_off)
+            as written_off_outstanding_amount
     from loan_days
     where metric_date >= (select run_window.window_start_date from run_window)
     group by officer_id, metric_date
@@ -103,6 +110,10 @@ disbursements as (
     group by officer_id, disbursement_date
 ),
 
+-- rules §3.4: an installment due on D counts only if its loan was neither closed nor written off
+-- before D. A loan closed before D has no loan-day on D (its last row is its closing day); a loan
+-- written off before D has write_off_date < D on its day D. Due dates before the disbursement
+-- day (no loan-day yet) count: the loan was not closed before them.
 dues as (
     select
         loans.officer_id,
@@ -111,7 +122,19 @@ dues as (
     from installments
     inner join loans
         on installments.loan_id = loans.loan_id
-    where installments.due_date >= (select run_window.window_start_date from run_window)
+    left join loan_days as due_day
+        on
+            installments.loan_id = due_day.loan_id
+            and installments.due_date = due_day.metric_date
+    where
+        installments.due_date >= (select run_window.window_start_date from run_window)
+        and (
+            installments.due_date < loans.disbursement_date
+            or (
+                due_day.loan_id is not null
+                and not coalesce(due_day.write_off_date < installments.due_date, false)
+            )
+        )
     group by loans.officer_id, installments.due_date
 ),
 
@@ -153,6 +176,11 @@ measures as (
         coalesce(dues.due_amount, 0) as due_amount,
         coalesce(collections.collected_amount, 0) as collected_amount,
         coalesce(portfolio_state.fimr_loans, 0) as fimr_loans,
+        coalesce(portfolio_state.written_off_loans, 0) as written_off_loans,
+        coalesce(portfolio_state.written_off_amount, 0) as written_off_amount,
+        coalesce(portfolio_state.recovered_amount, 0) as recovered_amount,
+        coalesce(portfolio_state.written_off_outstanding_amount, 0)
+            as written_off_outstanding_amount,
         run_window.source_loaded_at
     from officer_days
     cross join run_window
@@ -203,6 +231,10 @@ final as (
         due_amount::numeric(38, 10) as due_amount,
         collected_amount::numeric(38, 10) as collected_amount,
         fimr_loans::integer as fimr_loans,
+        written_off_loans::integer as written_off_loans,
+        written_off_amount::numeric(38, 10) as written_off_amount,
+        recovered_amount::numeric(38, 10) as recovered_amount,
+        written_off_outstanding_amount::numeric(38, 10) as written_off_outstanding_amount,
         source_loaded_at::timestamptz as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from measures

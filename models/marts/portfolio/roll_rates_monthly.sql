@@ -121,7 +121,7 @@ matrix as (
     from months
     cross join dpd_buckets as from_buckets
     cross join dpd_buckets as to_buckets
-    where from_buckets.bucket_name <> 'closed'
+    where from_buckets.loan_state = 'active'
 ),
 
 rolled as (
