@@ -1,9 +1,9 @@
 {#- The one list of the daily measures: the officer-level measures that add up across officers,
     branches and the portfolio (every measure of officer_metrics_daily but the ratios), split into
-    counts and NGN amounts. The PAR and DPD-bucket measures come from vars par_levels and
-    dpd_bucket_columns. Branch and portfolio marts sum exactly these and recompute the ratios
-    from the sums; the reconciliation tests and the generic test daily_measures_non_negative
-    read them. -#}
+    counts and NGN amounts. The PAR, DPD-bucket and loan-class measures come from vars
+    par_levels, dpd_bucket_columns and loan_class_columns. Branch and portfolio marts sum exactly
+    these and recompute the ratios from the sums; the reconciliation tests and the generic test
+    daily_measures_non_negative read them. -#}
 {% macro additive_daily_measures() -%}
     {%- set count_measures = ['active_loans', 'active_borrowers'] -%}
     {%- set amount_measures = [
@@ -22,5 +22,9 @@
         'disbursed_amount', 'due_amount', 'collected_amount',
         'written_off_amount', 'recovered_amount', 'written_off_outstanding_amount',
     ]) -%}
+    {%- for class in var('loan_class_columns') -%}
+        {%- do amount_measures.append(class.column_prefix ~ '_amount') -%}
+    {%- endfor -%}
+    {%- do amount_measures.append('required_provision_amount') -%}
     {%- do return({'count': count_measures, 'amount': amount_measures}) -%}
 {%- endmacro %}

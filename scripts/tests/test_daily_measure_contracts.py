@@ -1,11 +1,12 @@
 """The daily marts' contracts follow the measure list (issue 9, item 3).
 
-The PAR and DPD-bucket measures of officer_metrics_daily, branch_metrics_daily and
-portfolio_metrics_daily are generated from vars `par_levels` and `dpd_bucket_columns`
-(dbt_project.yml, read by the macros in macros/portfolio/), but an enforced contract still lists
-every column in models/marts/portfolio/_portfolio__models.yml. These tests fail, before any dbt run,
-when the var and the contracts disagree, naming the columns to add or remove, and when such a column
-is described by anything but its shared doc block (models/docs/daily_measures.md)."""
+The PAR, DPD-bucket and loan-class measures of officer_metrics_daily, branch_metrics_daily and
+portfolio_metrics_daily are generated from vars `par_levels`, `dpd_bucket_columns` and
+`loan_class_columns` (dbt_project.yml, read by the macros in macros/portfolio/), but an enforced
+contract still lists every column in models/marts/portfolio/_portfolio__models.yml. These tests
+fail, before any dbt run, when the vars and the contracts disagree, naming the columns to add or
+remove, and when such a column is described by anything but its shared doc block
+(models/docs/daily_measures.md)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ DAILY_MARTS = ("officer_metrics_daily", "branch_metrics_daily", "portfolio_metri
 # the doc block each generated column's description must be, by column suffix
 PAR_DOCS = {"amount": "par_amount", "loans": "par_loans", "ratio": "par_ratio"}
 BUCKET_DOCS = {"loans": "dpd_bucket_loans", "amount": "dpd_bucket_amount"}
-# contract columns that look generated: a PAR column, any ratio, a DPD bucket's loans or amount
+CLASS_DOCS = {"amount": "loan_class_amount"}
+# contract columns that look generated: a PAR column, any ratio, a DPD bucket's loans or amount,
+# a loan class's amount
 LOOKS_GENERATED = re.compile(
-    r"^(par\w*_(amount|loans)|\w+_ratio|(current|dpd_\w+)_(loans|amount))$"
+    r"^(par\w*_(amount|loans)|\w+_ratio|(current|dpd_\w+)_(loans|amount)|class_\w+_amount)$"
 )
 
 
@@ -32,7 +35,7 @@ def project_vars() -> dict[str, Any]:
 
 
 def generated_columns() -> dict[str, str]:
-    """Every column the two vars generate in each daily mart, with the doc block describing it."""
+    """Every column the three vars generate in each daily mart, with the doc block describing it."""
     variables = project_vars()
     columns = {}
     for level in variables["par_levels"]:
@@ -41,6 +44,9 @@ def generated_columns() -> dict[str, str]:
     for bucket in variables["dpd_bucket_columns"]:
         for suffix, doc in BUCKET_DOCS.items():
             columns[f"{bucket['column_prefix']}_{suffix}"] = doc
+    for loan_class in variables["loan_class_columns"]:
+        for suffix, doc in CLASS_DOCS.items():
+            columns[f"{loan_class['column_prefix']}_{suffix}"] = doc
     return columns
 
 
@@ -71,10 +77,12 @@ def test_contracts_list_exactly_the_columns_of_the_measure_vars() -> None:
         if extra:
             problems.append(
                 f"{model}: its contract lists {', '.join(extra)}, which no level of var "
-                f"par_levels / bucket of var dpd_bucket_columns generates: remove them"
+                f"par_levels / bucket of var dpd_bucket_columns / class of var "
+                f"loan_class_columns generates: remove them"
             )
     assert not problems, (
-        "vars par_levels / dpd_bucket_columns (dbt_project.yml) and the contracts of "
+        "vars par_levels / dpd_bucket_columns / loan_class_columns (dbt_project.yml) and the "
+        "contracts of "
         f"{PORTFOLIO_YAML.relative_to(PROJECT_ROOT)} disagree:\n  "
         + "\n  ".join(problems)
         + "\nEach column is `- name: <column>`, `data_type: numeric(38, 10)` (amounts and "

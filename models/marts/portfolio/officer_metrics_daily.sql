@@ -39,6 +39,25 @@ officers as (
     select * from {{ ref('dim_officers') }}
 ),
 
+loan_classes as (
+    select * from {{ ref('loan_classes') }}
+),
+
+-- rules §5.1: each active loan-day in its CBN class (the seed's inclusive DPD ranges cover every
+-- DPD >= 0 exactly once, a tested property of the seed), with the class's provision rate
+classed_loan_days as (
+    select
+        loan_days.*,
+        loan_classes.class_name,
+        loan_classes.provision_rate
+    from loan_days
+    left join loan_classes
+        on
+            loan_days.is_active
+            and loan_days.dpd_days >= loan_classes.min_dpd
+            and (loan_classes.max_dpd is null or loan_days.dpd_days <= loan_classes.max_dpd)
+),
+
 run_window as (
     {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
 ),
@@ -91,8 +110,16 @@ portfolio_state as (
         sum(written_off_amount) as written_off_amount,
         sum(recovered_amount) as recovered_amount,
         sum(principal_outstanding_amount) filter (where is_written_off)
-            as written_off_outstanding_amount
-    from loan_days
+            as written_off_outstanding_amount,
+        -- rules §5.1: principal outstanding per CBN class, and the provision it requires
+        {%- for class in var('loan_class_columns') %}
+            sum(principal_outstanding_amount) filter (
+                where is_active and class_name = '{{ class.class }}'
+            ) as {{ class.column_prefix }}_amount,
+        {%- endfor %}
+        sum(principal_outstanding_amount * provision_rate) filter (where is_active)
+            as required_provision_amount
+    from classed_loan_days
     where metric_date >= (select run_window.window_start_date from run_window)
     group by officer_id, metric_date
 ),
@@ -181,6 +208,11 @@ measures as (
         coalesce(portfolio_state.recovered_amount, 0) as recovered_amount,
         coalesce(portfolio_state.written_off_outstanding_amount, 0)
             as written_off_outstanding_amount,
+        {%- for class in var('loan_class_columns') %}
+            coalesce(portfolio_state.{{ class.column_prefix }}_amount, 0)
+                as {{ class.column_prefix }}_amount,
+        {%- endfor %}
+        coalesce(portfolio_state.required_provision_amount, 0) as required_provision_amount,
         run_window.source_loaded_at
     from officer_days
     cross join run_window
@@ -235,6 +267,10 @@ final as (
         written_off_amount::numeric(38, 10) as written_off_amount,
         recovered_amount::numeric(38, 10) as recovered_amount,
         written_off_outstanding_amount::numeric(38, 10) as written_off_outstanding_amount,
+        {%- for class in var('loan_class_columns') %}
+            {{ class.column_prefix }}_amount::numeric(38, 10) as {{ class.column_prefix }}_amount,
+        {%- endfor %}
+        required_provision_amount::numeric(38, 10) as required_provision_amount,
         source_loaded_at::timestamptz as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
     from measures
