@@ -25,6 +25,16 @@ def test_dpd_buckets_are_metrics_md_section_2() -> None:
                      ("written_off", "", "", "written_off")]
 
 
+def test_loan_classes_are_metrics_md_section_5_1() -> None:
+    # the CBN prudential classes: Performing DPD 0 (1 %), Pass & Watch 1 to 30 (5 %), Substandard
+    # 31 to 60 (20 %), Doubtful 61 to 90 (50 %), Lost 91 and more (100 %)
+    found = [(row["class_name"], row["min_dpd"], row["max_dpd"], float(row["provision_rate"]))
+             for row in sorted(rows("loan_classes"), key=lambda row: int(row["sort_order"]))]
+    assert found == [("Performing", "0", "0", 0.01), ("Pass & Watch", "1", "30", 0.05),
+                     ("Substandard", "31", "60", 0.20), ("Doubtful", "61", "90", 0.50),
+                     ("Lost", "91", "", 1.00)]
+
+
 def test_region_patterns_are_metrics_md_section_1() -> None:
     # "contains Lagos -> Lagos, Abuja -> FCT, Ogun -> Ogun, Oyo or Ibadan -> Oyo, Kano -> Kano,
     # Port Harcourt -> Rivers", tried in that order
