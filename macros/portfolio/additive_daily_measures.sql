@@ -1,11 +1,12 @@
 {#- The one list of the daily measures: the officer-level measures that add up across officers,
-    branches and the portfolio (every measure of officer_metrics_daily but the ratios), split into
-    counts and NGN amounts. The PAR, DPD-bucket and loan-class measures come from vars
-    par_levels, dpd_bucket_columns and loan_class_columns. Branch and portfolio marts sum exactly
-    these and recompute the ratios from the sums; the reconciliation tests and the generic test
+    branches and the portfolio (every measure of officer_metrics_daily but the ratios and
+    active_borrowers, distinct customers at every level, rules §3.5), split into counts and NGN
+    amounts. The PAR, DPD-bucket and loan-class measures come from vars par_levels,
+    dpd_bucket_columns and loan_class_columns. Branch and portfolio marts sum exactly these and
+    recompute the ratios from the sums; the reconciliation tests and the generic test
     daily_measures_non_negative read them. -#}
 {% macro additive_daily_measures() -%}
-    {%- set count_measures = ['active_loans', 'active_borrowers'] -%}
+    {%- set count_measures = ['active_loans'] -%}
     {%- set amount_measures = [
         'gross_loan_portfolio', 'total_outstanding_amount', 'arrears_amount'
     ] -%}

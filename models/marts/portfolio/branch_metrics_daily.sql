@@ -1,6 +1,9 @@
 {#- rules §3.5, branch metrics per day: the officers' rows summed per branch and day, ratios
     recomputed from the sums (never an average of ratios), plus the number of officers with an
-    active loan. Incremental like officer_metrics_daily (docs/incremental.md). -#}
+    active loan; active borrowers are distinct customers of the branch (int_loan_days, loans
+    attributed to their officer's current branch), not a sum. Incremental like
+    officer_metrics_daily (docs/incremental.md): a change to int_loan_days rewrites the officer
+    days it reaches, which moves this window. -#}
 {{
     config(
         materialized='incremental',
@@ -12,13 +15,29 @@
     )
 }}
 
-{#- the officer measures that add up (every one of officer_metrics_daily but the ratios) -#}
+{#- the officer measures that add up (every one of officer_metrics_daily but the ratios and
+    active_borrowers); active_borrowers keeps its column position, after active_loans -#}
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = measures['count'] -%}
-{%- set amount_measures = measures['amount'] %}
+{%- set amount_measures = measures['amount'] -%}
+{%- set count_columns = [] -%}
+{%- for measure in count_measures -%}
+    {%- do count_columns.append(measure) -%}
+    {%- if measure == 'active_loans' -%}
+        {%- do count_columns.append('active_borrowers') -%}
+    {%- endif -%}
+{%- endfor %}
 
 with officer_metrics as (
     select * from {{ ref('officer_metrics_daily') }}
+),
+
+loan_days as (
+    select * from {{ ref('int_loan_days') }}
+),
+
+officers as (
+    select * from {{ ref('dim_officers') }}
 ),
 
 run_window as (
@@ -39,13 +58,41 @@ branch_sums as (
     group by metric_date, branch, region
 ),
 
+-- rules §3.5: a customer with active loans under two officers of the branch counts once
+branch_borrowers as (
+    select
+        loan_days.metric_date,
+        officers.branch,
+        officers.region,
+        count(distinct loan_days.customer_id) as active_borrowers
+    from loan_days
+    inner join officers
+        on loan_days.officer_id = officers.officer_id
+    where
+        loan_days.is_active
+        and loan_days.metric_date >= (select run_window.window_start_date from run_window)
+    group by loan_days.metric_date, officers.branch, officers.region
+),
+
+branch_measures as (
+    select
+        branch_sums.*,
+        coalesce(branch_borrowers.active_borrowers, 0) as active_borrowers
+    from branch_sums
+    left join branch_borrowers
+        on
+            branch_sums.metric_date = branch_borrowers.metric_date
+            and branch_sums.branch = branch_borrowers.branch
+            and branch_sums.region = branch_borrowers.region
+),
+
 final as (
     select
         metric_date::date as metric_date,
         branch::text as branch,
         region::text as region,
         officers_with_active_loans::integer as officers_with_active_loans,
-        {%- for measure in count_measures %}
+        {%- for measure in count_columns %}
             {{ measure }}::integer as {{ measure }},
         {%- endfor %}
         {%- for measure in amount_measures %}
@@ -56,7 +103,7 @@ final as (
         {%- endfor %}
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
-    from branch_sums
+    from branch_measures
 )
 
 select * from final

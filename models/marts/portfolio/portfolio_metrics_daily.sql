@@ -1,6 +1,8 @@
 {#- rules §3.5, portfolio metrics per day: the branches' rows summed per day, ratios recomputed
-    from the sums (never an average of ratios). Incremental like
-    officer_metrics_daily (docs/incremental.md). -#}
+    from the sums (never an average of ratios); active borrowers are distinct customers of the
+    whole portfolio (int_loan_days, loans of the officers of dim_officers), not a sum. Incremental
+    like officer_metrics_daily (docs/incremental.md): a change to int_loan_days rewrites the
+    branch days it reaches, which moves this window. -#}
 {{
     config(
         materialized='incremental',
@@ -12,13 +14,29 @@
     )
 }}
 
-{#- the branch measures that add up (every one of branch_metrics_daily but the ratios) -#}
+{#- the branch measures that add up (every one of branch_metrics_daily but the ratios and
+    active_borrowers); active_borrowers keeps its column position, after active_loans -#}
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = ['officers_with_active_loans'] + measures['count'] -%}
-{%- set amount_measures = measures['amount'] %}
+{%- set amount_measures = measures['amount'] -%}
+{%- set count_columns = [] -%}
+{%- for measure in count_measures -%}
+    {%- do count_columns.append(measure) -%}
+    {%- if measure == 'active_loans' -%}
+        {%- do count_columns.append('active_borrowers') -%}
+    {%- endif -%}
+{%- endfor %}
 
 with branch_metrics as (
     select * from {{ ref('branch_metrics_daily') }}
+),
+
+loan_days as (
+    select * from {{ ref('int_loan_days') }}
+),
+
+officers as (
+    select * from {{ ref('dim_officers') }}
 ),
 
 run_window as (
@@ -37,11 +55,34 @@ portfolio_sums as (
     group by metric_date
 ),
 
+-- rules §3.5: a customer with active loans under two officers or branches counts once
+portfolio_borrowers as (
+    select
+        loan_days.metric_date,
+        count(distinct loan_days.customer_id) as active_borrowers
+    from loan_days
+    inner join officers
+        on loan_days.officer_id = officers.officer_id
+    where
+        loan_days.is_active
+        and loan_days.metric_date >= (select run_window.window_start_date from run_window)
+    group by loan_days.metric_date
+),
+
+portfolio_measures as (
+    select
+        portfolio_sums.*,
+        coalesce(portfolio_borrowers.active_borrowers, 0) as active_borrowers
+    from portfolio_sums
+    left join portfolio_borrowers
+        on portfolio_sums.metric_date = portfolio_borrowers.metric_date
+),
+
 final as (
     select
         metric_date::date as metric_date,
         branches_with_active_loans::integer as branches_with_active_loans,
-        {%- for measure in count_measures %}
+        {%- for measure in count_columns %}
             {{ measure }}::integer as {{ measure }},
         {%- endfor %}
         {%- for measure in amount_measures %}
@@ -52,7 +93,7 @@ final as (
         {%- endfor %}
         (select run_window.source_loaded_at from run_window) as source_loaded_at,
         '{{ run_started_at }}'::timestamptz as computed_at
-    from portfolio_sums
+    from portfolio_measures
 )
 
 select * from final
