@@ -1,12 +1,12 @@
 """The daily marts' contracts follow the measure list (issue 9, item 3).
 
-The PAR, DPD-bucket and loan-class measures of officer_metrics_daily, branch_metrics_daily and
-portfolio_metrics_daily are generated from vars `par_levels`, `dpd_bucket_columns` and
-`loan_class_columns` (dbt_project.yml, read by the macros in macros/portfolio/), but an enforced
-contract still lists every column in models/marts/portfolio/_portfolio__models.yml. These tests
-fail, before any dbt run, when the vars and the contracts disagree, naming the columns to add or
-remove, and when such a column is described by anything but its shared doc block
-(models/docs/daily_measures.md)."""
+The PAR, DPD-bucket and loan-class measures of officer_metrics_daily, branch_metrics_daily,
+region_metrics_daily and portfolio_metrics_daily are generated from vars `par_levels`,
+`dpd_bucket_columns` and `loan_class_columns` (dbt_project.yml, read by the macros in
+macros/portfolio/), but an enforced contract still lists every column in
+models/marts/portfolio/_portfolio__models.yml. These tests fail, before any dbt run, when the vars
+and the contracts disagree, naming the columns to add or remove, and when such a column is
+described by anything but its shared doc block (models/docs/daily_measures.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ import yaml
 from .conftest import PROJECT_ROOT
 
 PORTFOLIO_YAML = PROJECT_ROOT / "models" / "marts" / "portfolio" / "_portfolio__models.yml"
-DAILY_MARTS = ("officer_metrics_daily", "branch_metrics_daily", "portfolio_metrics_daily")
+DAILY_MARTS = (
+    "officer_metrics_daily",
+    "branch_metrics_daily",
+    "region_metrics_daily",
+    "portfolio_metrics_daily",
+)
 # the doc block each generated column's description must be, by column suffix
 PAR_DOCS = {"amount": "par_amount", "loans": "par_loans", "ratio": "par_ratio"}
 BUCKET_DOCS = {"loans": "dpd_bucket_loans", "amount": "dpd_bucket_amount"}

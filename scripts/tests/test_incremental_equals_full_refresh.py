@@ -43,6 +43,7 @@ DAILY_MODELS = [
     ("intermediate", "int_loan_days"),
     ("marts", "officer_metrics_daily"),
     ("marts", "branch_metrics_daily"),
+    ("marts", "region_metrics_daily"),
     ("marts", "portfolio_metrics_daily"),
     ("marts", "dpd_transitions"),
     ("marts", "par15_snapshots"),

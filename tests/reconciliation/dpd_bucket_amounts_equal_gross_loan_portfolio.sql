@@ -32,6 +32,20 @@ with levels as (
     union all
 
     select
+        'region_metrics_daily' as model_name,
+        metric_date,
+        region as grain_key,
+        {%- for bucket in var('dpd_bucket_columns') %}
+            {{ bucket.column_prefix }}_loans,
+            {{ bucket.column_prefix }}_amount,
+        {%- endfor %}
+        active_loans,
+        gross_loan_portfolio
+    from {{ ref('region_metrics_daily') }}
+
+    union all
+
+    select
         'portfolio_metrics_daily' as model_name,
         metric_date,
         'portfolio' as grain_key,

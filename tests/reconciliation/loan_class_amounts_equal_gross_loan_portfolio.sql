@@ -31,6 +31,19 @@ with levels as (
     union all
 
     select
+        'region_metrics_daily' as model_name,
+        metric_date,
+        region as grain_key,
+        {%- for class in class_columns %}
+            {{ class.column_prefix }}_amount,
+        {%- endfor %}
+        required_provision_amount,
+        gross_loan_portfolio
+    from {{ ref('region_metrics_daily') }}
+
+    union all
+
+    select
         'portfolio_metrics_daily' as model_name,
         metric_date,
         'portfolio' as grain_key,

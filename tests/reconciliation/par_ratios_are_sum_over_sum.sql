@@ -1,11 +1,12 @@
-{#- rules §3.3: at every level (officer, branch, portfolio, PAR15 snapshots) each PAR ratio of var
-    par_levels is that row's own PAR amount over its own GLP (sum over sum, never an average of
-    ratios), and NULL exactly when GLP = 0. Stored amounts have 10 decimals: tolerance 1e-8 on the
+{#- rules §3.3: at every level (officer, branch, region, portfolio, PAR15 snapshots) each PAR
+    ratio of var par_levels is that row's own PAR amount over its own GLP (sum over sum, never an
+    average of ratios), and NULL exactly when GLP = 0. Stored amounts have 10 decimals: tolerance 1e-8 on the
     ratio. par15_snapshots carries PAR15 only (rules §3.8). -#}
 with levels as (
     {%- for model, key, date_column, par_levels in [
         ('officer_metrics_daily', 'officer_id::text', 'metric_date', par_level_columns()),
         ('branch_metrics_daily', 'branch', 'metric_date', par_level_columns()),
+        ('region_metrics_daily', 'region', 'metric_date', par_level_columns()),
         ('portfolio_metrics_daily', "'portfolio'", 'metric_date', par_level_columns()),
         ('par15_snapshots', 'officer_id::text', 'snapshot_date', par_level_columns(['par15'])),
     ] %}

@@ -1,0 +1,105 @@
+{#- rules §3.5, region metrics per day: the branches' rows summed per region and day, ratios
+    recomputed from the sums (never an average of ratios), plus the number of branches with an
+    active loan; active borrowers are distinct customers of the region (int_loan_days, loans
+    attributed to their officer's current branch and region, dim_officers), not a sum.
+    Incremental like officer_metrics_daily (docs/incremental.md): a change to int_loan_days
+    rewrites the branch days it reaches, which moves this window. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_daily_window(
+            this, changes=ref('int_daily_changes'), upstream=ref('branch_metrics_daily')
+        ) }}",
+    )
+}}
+
+{#- the branch measures that add up (every one of branch_metrics_daily but the ratios and
+    active_borrowers); active_borrowers keeps its column position, after active_loans -#}
+{%- set measures = additive_daily_measures() -%}
+{%- set count_measures = ['officers_with_active_loans'] + measures['count'] -%}
+{%- set amount_measures = measures['amount'] -%}
+{%- set count_columns = [] -%}
+{%- for measure in count_measures -%}
+    {%- do count_columns.append(measure) -%}
+    {%- if measure == 'active_loans' -%}
+        {%- do count_columns.append('active_borrowers') -%}
+    {%- endif -%}
+{%- endfor %}
+
+with branch_metrics as (
+    select * from {{ ref('branch_metrics_daily') }}
+),
+
+loan_days as (
+    select * from {{ ref('int_loan_days') }}
+),
+
+officers as (
+    select * from {{ ref('dim_officers') }}
+),
+
+run_window as (
+    {{ daily_run_window(this, changes=ref('int_daily_changes')) }}
+),
+
+region_sums as (
+    select
+        metric_date,
+        region,
+        {%- for measure in count_measures + amount_measures %}
+            sum({{ measure }}) as {{ measure }},
+        {%- endfor %}
+        count(*) filter (where active_loans > 0) as branches_with_active_loans
+    from branch_metrics
+    where metric_date >= (select run_window.window_start_date from run_window)
+    group by metric_date, region
+),
+
+-- rules §3.5: a customer with active loans under two branches of the region counts once
+region_borrowers as (
+    select
+        loan_days.metric_date,
+        officers.region,
+        count(distinct loan_days.customer_id) as active_borrowers
+    from loan_days
+    inner join officers
+        on loan_days.officer_id = officers.officer_id
+    where
+        loan_days.is_active
+        and loan_days.metric_date >= (select run_window.window_start_date from run_window)
+    group by loan_days.metric_date, officers.region
+),
+
+region_measures as (
+    select
+        region_sums.*,
+        coalesce(region_borrowers.active_borrowers, 0) as active_borrowers
+    from region_sums
+    left join region_borrowers
+        on
+            region_sums.metric_date = region_borrowers.metric_date
+            and region_sums.region = region_borrowers.region
+),
+
+final as (
+    select
+        metric_date::date as metric_date,
+        region::text as region,
+        branches_with_active_loans::integer as branches_with_active_loans,
+        {%- for measure in count_columns %}
+            {{ measure }}::integer as {{ measure }},
+        {%- endfor %}
+        {%- for measure in amount_measures %}
+            {{ measure }}::numeric(38, 10) as {{ measure }},
+        {%- endfor %}
+        {%- for level in par_level_columns() %}
+            {{ safe_ratio(level.amount, 'gross_loan_portfolio') }} as {{ level.ratio }},
+        {%- endfor %}
+        (select run_window.source_loaded_at from run_window) as source_loaded_at,
+        '{{ run_started_at }}'::timestamptz as computed_at
+    from region_measures
+)
+
+select * from final
