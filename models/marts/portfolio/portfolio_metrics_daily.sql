@@ -19,13 +19,7 @@
 {%- set measures = additive_daily_measures() -%}
 {%- set count_measures = ['officers_with_active_loans'] + measures['count'] -%}
 {%- set amount_measures = measures['amount'] -%}
-{%- set count_columns = [] -%}
-{%- for measure in count_measures -%}
-    {%- do count_columns.append(measure) -%}
-    {%- if measure == 'active_loans' -%}
-        {%- do count_columns.append('active_borrowers') -%}
-    {%- endif -%}
-{%- endfor %}
+{%- set count_columns = daily_count_columns(count_measures) %}
 
 with branch_metrics as (
     select * from {{ ref('branch_metrics_daily') }}
@@ -57,16 +51,9 @@ portfolio_sums as (
 
 -- rules §3.5: a customer with active loans under two officers or branches counts once
 portfolio_borrowers as (
-    select
-        loan_days.metric_date,
-        count(distinct loan_days.customer_id) as active_borrowers
-    from loan_days
-    inner join officers
-        on loan_days.officer_id = officers.officer_id
-    where
-        loan_days.is_active
-        and loan_days.metric_date >= (select run_window.window_start_date from run_window)
-    group by loan_days.metric_date
+    {{ distinct_active_borrowers(
+        'loan_days', 'officers', [], '(select run_window.window_start_date from run_window)'
+    ) }}
 ),
 
 portfolio_measures as (
